@@ -1,0 +1,82 @@
+"""Run a chapter's suites in this process and collect one outcome per test.
+
+Used by `autograder check` (self-learners, the kit's CI) and `autograder mutants`.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.config import ASSIGNMENTS, HIDDEN_TESTS, KIT_ROOT, chapter_modules
+from autograder.submission import submission_modules
+
+
+@dataclass
+class TestOutcome:
+    nodeid: str
+    exercise: str | None
+    outcome: str          # passed, failed, skipped
+    status: str = ""      # failed, policy, import (for failures)
+    message: str = ""
+    hint: str = ""
+
+
+class _Collector:
+    """A pytest plugin object: the outcome of every test, setup and teardown included."""
+
+    def __init__(self):
+        self.outcomes: dict[str, TestOutcome] = {}
+
+    def pytest_runtest_logreport(self, report):
+        props = dict(report.user_properties)
+        known = self.outcomes.get(report.nodeid)
+        if known is not None and known.outcome == "failed":
+            return  # a failure is final
+        if report.when == "call" or report.outcome != "passed":
+            message = props.get("message") or (
+                report.longreprtext.strip().splitlines()[-1][:500] if report.failed and report.longreprtext else "")
+            if report.skipped and isinstance(report.longrepr, tuple):
+                message = report.longrepr[2]
+            self.outcomes[report.nodeid] = TestOutcome(
+                report.nodeid, props.get("exercise"), report.outcome,
+                props.get("status", "failed" if report.failed else ""), message, props.get("hint", ""))
+
+
+def _pytest(args: list[str], quiet: bool) -> _Collector:
+    collector = _Collector()
+    base = ["-p", "no:cacheprovider", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
+            "-q", "--no-header", "--tb=short", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    sink = io.StringIO() if quiet else None
+    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+        code = pytest.main(base + args, plugins=[collector])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise RuntimeError(f"pytest could not run {args}: exit code {code}\n"
+                           + (sink.getvalue()[-3000:] if sink else ""))
+    return collector
+
+
+def run_hidden(chapter: str, submission: Path, exercise: str | None = None,
+               quiet: bool = True) -> list[TestOutcome]:
+    """The hidden suite of a chapter (or of one exercise) against a submission."""
+    files = [HIDDEN_TESTS / chapter / f"test_{m}.py" for m in chapter_modules(chapter)]
+    if exercise:
+        files = [HIDDEN_TESTS / chapter / f"test_{exercise.split('.')[1]}.py"]
+    args = [str(f) for f in files if f.exists()] + ["--submission", str(Path(submission).resolve())]
+    if exercise:
+        args += ["--exercise", exercise]
+    return list(_pytest(args, quiet).outcomes.values())
+
+
+def run_public(chapter: str, submission: Path, quiet: bool = True) -> list[TestOutcome]:
+    """The public tests (assignments/chN/test_*.py) against a submission's modules."""
+    files = sorted((ASSIGNMENTS / chapter).glob("test_*.py"))
+    if not files:
+        return []
+    modules = submission_modules(Path(submission).resolve(), chapter)
+    with modules.active():
+        args = [str(f) for f in files] + ["--import-mode=importlib", "-p", "no:randomly"]
+        return list(_pytest(args, quiet).outcomes.values())

@@ -1,0 +1,102 @@
+"""The `autograder` command.
+
+    autograder generate [--check]                 stubs from solutions
+    autograder check [ch2 ...] [--submission DIR] [--json FILE]
+    autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.config import ASSIGNMENTS, chapters
+
+
+def cmd_generate(args) -> int:
+    from autograder.generate import generate, stale_stubs
+
+    if args.check:
+        stale = stale_stubs()
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    for path in generate():
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from autograder.check import run_hidden, run_public
+    from autograder.config import chapter_exercises
+    from autograder.report import table, write_json
+    from autograder.score import score_all
+
+    results = []
+    for chapter in args.chapters or chapters():
+        public = [] if args.no_public else run_public(chapter, args.submission)
+        outcomes = run_hidden(chapter, args.submission, exercise=args.exercise)
+        exercises = [ex for ex in chapter_exercises(chapter) if not args.exercise or ex.id == args.exercise]
+        chapter_results = score_all(exercises, outcomes)
+        results += chapter_results
+        print(f"\n{chapter} ({args.submission})")
+        print(table(chapter_results))
+        if public:
+            failed = [o for o in public if o.outcome == "failed"]
+            print(f"public tests: {len(public) - len(failed)} of {len(public)} passed"
+                  + (f"; first failure: {failed[0].nodeid}: {failed[0].message}" if failed else ""))
+    if args.json:
+        write_json(results, args.json)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def cmd_mutants(args) -> int:
+    from autograder.check import run_hidden
+    from autograder.mistakes import all_mutants, mutant_submission
+
+    escaped = 0
+    for chapter in args.chapters or chapters():
+        for mutant in all_mutants(chapter):
+            if args.module and mutant.module != args.module:
+                continue
+            outcomes = run_hidden(chapter, mutant_submission(mutant), exercise=mutant.exercise)
+            failed = [o for o in outcomes if o.outcome == "failed"]
+            named = any(o.hint == mutant.hint for o in failed)
+            verdict = ("caught, hint shown" if failed and named else
+                       "caught, hint NOT shown" if failed else "ESCAPED")
+            escaped += verdict != "caught, hint shown"
+            print(f"{mutant.exercise:<40} {mutant.id:<36} {len(failed):>3}/{len(outcomes):<3} failed  {verdict}")
+    print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
+    return 1 if escaped else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write assignments/ (stubs) from solutions/")
+    p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("check", help="score a submission against the hidden suites, in-process")
+    p.add_argument("chapters", nargs="*", help="chapters to check (default: all)")
+    p.add_argument("--submission", type=Path, default=ASSIGNMENTS,
+                   help="folder with the chN/<module>.py layout (default: assignments/)")
+    p.add_argument("--json", type=Path, help="write Gradescope's results.json here")
+    p.add_argument("--exercise", help="check one exercise id only")
+    p.add_argument("--no-public", action="store_true", help="skip the public tests")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("mutants", help="run every known mistake against the hidden suites")
+    p.add_argument("chapters", nargs="*")
+    p.add_argument("--module", help="only the mutants of this module")
+    p.set_defaults(func=cmd_mutants)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Known mistakes: a catalogue of realistic buggy versions (mutants) of each solution.
+
+`tests/chN/mutants/<module>.toml` lists them; each mutant is the solution with one
+text replacement, a one-line hint, and the exercise it breaks:
+
+    [[mutant]]
+    id = "relu_backward_kink"
+    exercise = "ch2.activations.relu_backward"
+    hint = "At x == 0 the ReLU gradient is 0 in torch (use x > 0, not x >= 0)."
+    find = "(x > 0)"
+    replace = "(x >= 0)"
+
+`find` must occur exactly once in the solution file (add `occurrence = N` to pick
+the N-th of several, 1-based). The kit's tests prove every mutant fails the hidden
+suite; when a submission's wrong answer equals a mutant's, feedback names the hint.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from autograder.config import HIDDEN_TESTS, SOLUTIONS
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    exercise: str
+    hint: str
+    find: str
+    replace: str
+    occurrence: int = 0      # 0: `find` must be unique
+
+    @property
+    def chapter(self) -> str:
+        return self.exercise.split(".")[0]
+
+    @property
+    def module(self) -> str:
+        return self.exercise.split(".")[1]
+
+
+class BadMutant(ValueError):
+    pass
+
+
+def load_mutants(chapter: str, module: str) -> list[Mutant]:
+    path = HIDDEN_TESTS / chapter / "mutants" / f"{module}.toml"
+    if not path.exists():
+        return []
+    entries = tomllib.loads(path.read_text()).get("mutant", [])
+    return [Mutant(**entry) for entry in entries]
+
+
+def all_mutants(chapter: str) -> list[Mutant]:
+    folder = HIDDEN_TESTS / chapter / "mutants"
+    return [m for path in sorted(folder.glob("*.toml")) for m in load_mutants(chapter, path.stem)]
+
+
+def mutant_source(mutant: Mutant) -> str:
+    source = (SOLUTIONS / mutant.chapter / f"{mutant.module}.py").read_text()
+    count = source.count(mutant.find)
+    if count == 0:
+        raise BadMutant(f"mutant {mutant.id}: {mutant.find!r} is not in the solution")
+    if mutant.occurrence == 0:
+        if count > 1:
+            raise BadMutant(f"mutant {mutant.id}: {mutant.find!r} occurs {count} times; "
+                            "set occurrence")
+        return source.replace(mutant.find, mutant.replace)
+    if mutant.occurrence > count:
+        raise BadMutant(f"mutant {mutant.id}: occurrence {mutant.occurrence} > {count}")
+    parts = source.split(mutant.find)
+    n = mutant.occurrence
+    return mutant.find.join(parts[:n]) + mutant.replace + mutant.find.join(parts[n:])
+
+
+@lru_cache(maxsize=None)
+def _cache_root() -> Path:
+    return Path(tempfile.mkdtemp(prefix="autograder-mutants-"))
+
+
+def mutant_submission(mutant: Mutant) -> Path:
+    """A submission folder holding the mutated module (siblings come from solutions)."""
+    source = mutant_source(mutant)
+    digest = hashlib.sha1(source.encode()).hexdigest()[:10]
+    root = _cache_root() / f"{mutant.id}-{digest}"
+    path = root / mutant.chapter / f"{mutant.module}.py"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return root

@@ -1,0 +1,256 @@
+"""Forbidden shortcuts: an exercise may not call its own torch counterpart.
+
+grading.toml lists, per exercise, dotted names:
+  - `torch.nn.functional.relu`   a function (or class, or module: everything in it);
+    a name `torch.X` also forbids the tensor method `torch.Tensor.X`, and every
+    name forbids its in-place twin `X_` where torch has one;
+  - `.backward`                   any attribute of that name (a method call).
+
+Two checks, both needed:
+  - static (`static_violations`): the exercise's code and the module-level
+    helpers it uses, read as an AST with import aliases resolved;
+  - run time (`RuntimeGuard`): while student code runs, a profiler hook sees every
+    Python and C function called, and a TorchFunctionMode sees tensor methods,
+    so `getattr(torch, "re" + "lu")` or `nn.ReLU()(x)` are caught as well.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import sys
+import types
+from dataclasses import dataclass
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+
+class PolicyViolation(Exception):
+    """Student code used a forbidden shortcut; the exercise scores 0."""
+
+
+def expand_names(forbidden) -> list[str]:
+    """Add the tensor-method and in-place twins of each forbidden name."""
+    names = []
+    for name in forbidden:
+        names.append(name)
+        if name.startswith("."):
+            continue
+        parts = name.split(".")
+        if len(parts) == 2 and parts[0] == "torch" and hasattr(torch.Tensor, parts[1]):
+            names.append(f"torch.Tensor.{parts[1]}")
+        for twin in list(names):
+            if twin.startswith("torch") and not twin.endswith("_") and _resolve(twin + "_") is not None:
+                names.append(twin + "_")
+    return list(dict.fromkeys(names))
+
+
+def _resolve(dotted: str):
+    """The object a dotted name refers to, or None."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+# ---------------------------------------------------------------- static check
+
+def _alias_map(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted name, from every import in the file."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    aliases[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    return aliases
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    base = aliases.get(node.id, node.id)
+    return ".".join([base, *reversed(parts)])
+
+
+def _top_level_definitions(tree: ast.Module) -> dict[str, list[ast.AST]]:
+    defs: dict[str, list[ast.AST]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.setdefault(stmt.name, []).append(stmt)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, ast.Name):
+                        defs.setdefault(node.id, []).append(stmt)
+    return defs
+
+
+def _reachable_nodes(tree: ast.Module, entry: str) -> list[ast.AST]:
+    """The definition of `entry` plus every top-level definition it uses, transitively,
+    and module-level code that is not a definition (it runs at import)."""
+    defs = _top_level_definitions(tree)
+    seen, todo, nodes = set(), [entry], []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in defs.get(name, []):
+            nodes.append(node)
+            todo.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+    defined = {id(n) for ns in defs.values() for n in ns}
+    nodes += [s for s in tree.body if id(s) not in defined
+              and not isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
+    return nodes
+
+
+def _matches(name: str, forbidden: str) -> bool:
+    return name == forbidden or name.startswith(forbidden + ".")
+
+
+def static_violations(source: str, entry: str, forbidden) -> list[str]:
+    """Forbidden names used by `entry` (a top-level function or class) in `source`.
+
+    Returns readable findings like "line 12: torch.nn.functional.relu"."""
+    names = expand_names(forbidden)
+    tree = ast.parse(source)
+    aliases = _alias_map(tree)
+    found = []
+    for top in _reachable_nodes(tree, entry):
+        for node in ast.walk(top):
+            if isinstance(node, ast.Attribute) and any(f == "." + node.attr for f in names):
+                found.append((node.lineno, "." + node.attr))
+                continue
+            if isinstance(node, (ast.Attribute, ast.Name)):
+                dotted = _dotted(node, aliases)
+                if dotted and any(_matches(dotted, f) for f in names if not f.startswith(".")):
+                    found.append((node.lineno, dotted))
+    return [f"line {line}: {name}" for line, name in sorted(set(found))]
+
+
+# ------------------------------------------------------------- run-time check
+
+@dataclass
+class _Targets:
+    codes: dict          # code object -> forbidden name (Python functions)
+    callables: dict      # id(builtin / method descriptor) -> forbidden name
+    attributes: set      # ".backward" style: method names
+
+
+def _code_of(fn):
+    """The code object that runs when `fn` is called; None for generic wrappers."""
+    fn = inspect.unwrap(getattr(fn, "__func__", fn))
+    code = getattr(fn, "__code__", None)
+    if code is None or "/torch/" not in code.co_filename.replace("\\", "/"):
+        return None   # e.g. contextlib's shared helper: flagging it would flag every context manager
+    return code
+
+
+def _collect(obj, name: str, targets: _Targets, top: bool = True):
+    """Record what calling `obj` (a function, class, or the public functions and
+    classes of a module, not its submodules) looks like at run time."""
+    if isinstance(obj, types.ModuleType):
+        if not top:
+            return
+        for attr, member in vars(obj).items():
+            if attr.startswith("_") or isinstance(member, types.ModuleType):
+                continue
+            if inspect.isclass(member) and not member.__module__.startswith(obj.__name__):
+                continue   # a class the module merely imports (torch.Tensor, say)
+            _collect(member, f"{name}.{attr}", targets, top=False)
+    elif inspect.isclass(obj):
+        for member in vars(obj).values():
+            code = _code_of(member)
+            if code is not None:
+                targets.codes[code] = name
+    elif _code_of(obj) is not None:
+        targets.codes[_code_of(obj)] = name
+    elif callable(obj):
+        targets.callables[id(obj)] = name
+
+
+def _targets(forbidden) -> _Targets:
+    targets = _Targets({}, {}, set())
+    for name in expand_names(forbidden):
+        if name.startswith("."):
+            targets.attributes.add(name[1:])
+            continue
+        obj = _resolve(name)
+        if obj is not None:
+            _collect(obj, name, targets)
+    return targets
+
+
+class RuntimeGuard(TorchFunctionMode):
+    """Active while student code runs: records (and raises on) forbidden calls.
+
+    The record survives a student's `except Exception:`; the runner checks it."""
+
+    def __init__(self, exercise_id: str, forbidden):
+        super().__init__()
+        self.exercise_id = exercise_id
+        self.targets = _targets(forbidden)
+        self.violations: list[str] = []
+
+    def _hit(self, name: str):
+        self.violations.append(name)
+        raise PolicyViolation(f"{self.exercise_id} may not use {name}")
+
+    def __torch_function__(self, func, types_, args=(), kwargs=None):
+        name = self.targets.callables.get(id(func))
+        code = getattr(func, "__code__", None)
+        if name is None and code is not None:
+            name = self.targets.codes.get(code)
+        if name is None and getattr(func, "__name__", None) in self.targets.attributes:
+            name = "." + func.__name__
+        if name is not None:
+            self._hit(name)
+        return func(*args, **(kwargs or {}))
+
+    def _profile(self, frame, event, arg):
+        if event == "call":
+            name = self.targets.codes.get(frame.f_code)
+        elif event == "c_call":
+            name = self.targets.callables.get(id(arg))
+        else:
+            return
+        if name is not None and not self.violations:
+            self.violations.append(name)
+
+    def __enter__(self):
+        self._previous_profile = sys.getprofile()
+        sys.setprofile(self._profile)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        sys.setprofile(self._previous_profile)
+        return super().__exit__(*exc)
+
+    def check(self):
+        """Raise if student code used a forbidden function, even if it caught our error."""
+        if self.violations:
+            raise PolicyViolation(
+                f"{self.exercise_id} used the forbidden {self.violations[0]} while it ran "
+                f"(a policy violation: the exercise scores 0)")

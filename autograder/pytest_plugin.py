@@ -1,0 +1,219 @@
+"""Fixtures and hooks of the hidden suites (loaded by tests/conftest.py).
+
+A hidden test file `tests/chN/test_<module>.py` grades `chN/<module>.py`; each
+test names its exercise with `@pytest.mark.exercise("chN.<module>.<name>")`
+(`{param}` placeholders are filled from the test's parameters). Fixtures:
+
+- `student`: `student.run(probe, *args, **kw)` runs the probe on the submission's
+  module (siblings from the reference solutions), with the forbidden-shortcut
+  checks of grading.toml active;
+- `reference`: the same on `tests/chN/reference/<module>.py` (torch-backed);
+- `device` (cpu, cuda) and `dtype` (float32, float64).
+
+Run a suite against any folder: `pytest tests/ch2 --submission solutions`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.compare import Mismatch, is_close
+from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS, load_exercises
+from autograder.mistakes import load_mutants, mutant_submission
+from autograder.policy import PolicyViolation, static_violations
+from autograder.runner import InProcessRunner, StudentError, guard_for
+from autograder.submission import ChapterModules, SubmissionImportError, modules_for
+
+DEVICES = ["cpu", "cuda"]
+DTYPES = [torch.float32, torch.float64]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--submission", default=str(ASSIGNMENTS),
+                     help="folder with the chN/<module>.py layout to grade (default: assignments/)")
+    parser.addoption("--exercise", default=None,
+                     help="run only the tests of this exercise id (e.g. ch2.activations.relu)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "exercise(id): the exercise a hidden test grades")
+    if torch.cuda.is_available():   # compare true float32 on both sides
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
+def exercise_of(item):
+    """The Exercise a test item grades, or None."""
+    marker = item.get_closest_marker("exercise")
+    if marker is None:
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    exercise_id = marker.args[0].format(**params)
+    try:
+        return load_exercises()[exercise_id]
+    except KeyError:
+        raise pytest.UsageError(f"{item.nodeid}: exercise {exercise_id!r} is not in grading.toml")
+
+
+def pytest_collection_modifyitems(config, items):
+    only = config.getoption("--exercise")
+    keep, drop = [], []
+    for item in items:
+        exercise = exercise_of(item)
+        if exercise is not None:
+            item.add_marker(pytest.mark.timeout(exercise.timeout))
+        (drop if only and (exercise is None or exercise.id != only) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _chapter_and_module(path: Path) -> tuple[str, str]:
+    return path.parent.name, path.stem.removeprefix("test_")
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    return request.param
+
+
+@pytest.fixture(params=DTYPES, ids=["float32", "float64"])
+def dtype(request):
+    return request.param
+
+
+class Student:
+    """The code under test, reached only through probes."""
+
+    def __init__(self, submission: Path, exercise):
+        self.exercise = exercise
+        self.submission = submission
+        self.modules = modules_for(submission, exercise.chapter, exercise.module)
+        self.runner = InProcessRunner(self.modules, exercise.module, guard_for(exercise))
+        self.calls = []          # (probe, args, kwargs, (True, result) or (False, error message))
+        self._policy_checked = False
+
+    def check_policy(self):
+        path = self.modules.files[self.exercise.module]
+        if not path.is_file():
+            raise SubmissionImportError(f"{self.exercise.chapter}/{path.name} is missing from the submission")
+        try:
+            found = static_violations(path.read_text(), self.exercise.name.split(".")[0],
+                                      self.exercise.forbidden)
+        except SyntaxError as exc:
+            raise SubmissionImportError(f"{self.exercise.chapter}/{path.name} does not parse: {exc}")
+        if found:
+            raise PolicyViolation(f"{self.exercise.id} uses a forbidden shortcut ({'; '.join(found)}): "
+                                  "policy violation, the exercise scores 0")
+
+    def run(self, probe, *args, **kwargs):
+        if not self._policy_checked:
+            self.check_policy()
+            self._policy_checked = True
+        try:
+            result = self.runner.run(probe, *args, **kwargs)
+        except StudentError as exc:
+            self.calls.append((probe, args, kwargs, (False, str(exc))))
+            raise
+        self.calls.append((probe, args, kwargs, (True, result)))
+        return result
+
+
+class Reference:
+    """The torch-backed reference of a module, run the same way (no policy checks)."""
+
+    def __init__(self, chapter: str, module: str):
+        files = {module: KIT_ROOT / "tests" / chapter / "reference" / f"{module}.py"}
+        files.update({p.stem: p for p in (SOLUTIONS / chapter).glob("*.py") if p.stem != module})
+        self.runner = InProcessRunner(ChapterModules(chapter, files), module)
+
+    def run(self, probe, *args, **kwargs):
+        return self.runner.run(probe, *args, **kwargs)
+
+
+@pytest.fixture
+def student(request):
+    exercise = exercise_of(request.node)
+    if exercise is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses `student` without an exercise marker")
+    return Student(Path(request.config.getoption("--submission")).resolve(), exercise)
+
+
+_references: dict = {}
+
+
+@pytest.fixture
+def reference(request):
+    key = _chapter_and_module(Path(request.node.fspath))
+    if key not in _references:
+        _references[key] = Reference(*key)
+    return _references[key]
+
+
+# ------------------------------------------------------------ failure reports
+
+def short_message(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if not isinstance(exc, (Mismatch, StudentError, PolicyViolation, SubmissionImportError)):
+        text = f"{type(exc).__name__}: {text}"
+    return text.splitlines()[0][:500]
+
+
+def _same_behaviour(runner, call) -> bool:
+    """Does `runner` reproduce a recorded call: the same result, or the same error?"""
+    probe, args, kwargs, (ok, got) = call
+    try:
+        result = runner.run(probe, *args, **kwargs)
+    except StudentError as exc:
+        return not ok and str(exc) == got
+    except Exception:
+        return False
+    return ok and is_close(result, got)
+
+
+def known_mistake(student: Student) -> str | None:
+    """The hint of the first mutant that behaves like the student's code on every call."""
+    if not student.calls:
+        return None
+    for mutant in load_mutants(student.exercise.chapter, student.exercise.module):
+        if mutant.exercise != student.exercise.id:
+            continue
+        modules = modules_for(mutant_submission(mutant), student.exercise.chapter, student.exercise.module)
+        runner = InProcessRunner(modules, student.exercise.module)
+        if all(_same_behaviour(runner, call) for call in student.calls):
+            return mutant.hint
+    return None
+
+
+def _status(exc) -> str:
+    if isinstance(exc, PolicyViolation):
+        return "policy"
+    if isinstance(exc, SubmissionImportError):
+        return "import"
+    return "failed"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    exercise = exercise_of(item)
+    if exercise is None:
+        return
+    if call.when == "call" or report.failed:
+        report.user_properties.append(("exercise", exercise.id))
+    if not report.failed or call.excinfo is None:
+        return
+    exc = call.excinfo.value
+    report.user_properties.append(("message", short_message(exc)))
+    report.user_properties.append(("status", _status(exc)))
+    student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
+    if isinstance(exc, (Mismatch, StudentError)) and isinstance(student, Student):
+        hint = known_mistake(student)
+        if hint:
+            report.user_properties.append(("hint", hint))
+            report.sections.append(("Known mistake", hint))

@@ -1,0 +1,100 @@
+"""Find a submission's chapter modules and import them in isolation.
+
+A submission is any folder with the `chN/<module>.py` layout (`assignments/`,
+`solutions/`, or a student's work). Its modules are imported as the package
+`chN` (so `from ch2.activations import relu` and `from .activations import relu`
+both work), but only while a `ChapterModules.active()` block runs: several
+submissions can then live in one process without seeing each other.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+from autograder.config import SOLUTIONS, chapter_modules
+
+
+class SubmissionImportError(Exception):
+    """The code under test could not be imported (missing file, syntax error, crash at import)."""
+
+
+class _ChapterFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, chapter: str, files: dict[str, Path]):
+        self.chapter, self.files = chapter, files
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.partition(".")
+        if package != self.chapter or name not in self.files:
+            return None
+        return importlib.util.spec_from_file_location(fullname, self.files[name])
+
+
+class ChapterModules:
+    """The modules of one chapter, each taken from a chosen file."""
+
+    def __init__(self, chapter: str, files: dict[str, Path]):
+        self.chapter = chapter
+        self.files = {name: Path(path) for name, path in files.items()}
+        self._loaded: dict[str, types.ModuleType] = {}
+
+    @contextlib.contextmanager
+    def active(self):
+        """Make `chN` and its loaded modules importable; restore sys.modules afterwards."""
+        ours = lambda key: key == self.chapter or key.startswith(self.chapter + ".")
+        saved = {key: mod for key, mod in sys.modules.items() if ours(key)}
+        for key in saved:
+            del sys.modules[key]
+        package = types.ModuleType(self.chapter)
+        package.__path__ = []
+        sys.modules[self.chapter] = package
+        for name, module in self._loaded.items():
+            sys.modules[f"{self.chapter}.{name}"] = module
+            setattr(package, name, module)
+        finder = _ChapterFinder(self.chapter, self.files)
+        sys.meta_path.insert(0, finder)
+        try:
+            yield self
+        finally:
+            sys.meta_path.remove(finder)
+            for key in [key for key in sys.modules if ours(key)]:
+                module = sys.modules.pop(key)
+                name = key.partition(".")[2]
+                if name in self.files and getattr(module, "__file__", None) == str(self.files[name]):
+                    self._loaded[name] = module
+            sys.modules.update(saved)
+
+    def module(self, name: str) -> types.ModuleType:
+        """Import `chN.<name>` (call inside `active()`); raise SubmissionImportError on failure."""
+        if name in self._loaded:
+            return self._loaded[name]
+        path = self.files.get(name)
+        if path is None or not path.is_file():
+            raise SubmissionImportError(f"{self.chapter}/{name}.py is missing from the submission")
+        try:
+            module = importlib.import_module(f"{self.chapter}.{name}")
+        except BaseException as exc:  # SyntaxError, SystemExit, KeyboardInterrupt from student code, ...
+            sys.modules.pop(f"{self.chapter}.{name}", None)
+            raise SubmissionImportError(
+                f"{self.chapter}/{name}.py does not import: {type(exc).__name__}: {exc}"
+            ) from exc
+        self._loaded[name] = module
+        return module
+
+
+def modules_for(submission: Path, chapter: str, module: str) -> ChapterModules:
+    """The chapter as graded for `module`: the submission's file for it, the
+    reference solutions for its siblings (so a composite is graded in isolation,
+    and one bug costs points once)."""
+    files = {name: SOLUTIONS / chapter / f"{name}.py" for name in chapter_modules(chapter)}
+    files[module] = Path(submission) / chapter / f"{module}.py"
+    return ChapterModules(chapter, files)
+
+
+def submission_modules(submission: Path, chapter: str) -> ChapterModules:
+    """All of a chapter's modules from the submission itself (for its public tests)."""
+    files = {name: Path(submission) / chapter / f"{name}.py" for name in chapter_modules(chapter)}
+    return ChapterModules(chapter, files)

@@ -1,0 +1,1 @@
+"""Chapter 2: neural networks from scratch."""
