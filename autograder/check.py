@@ -78,5 +78,5 @@ def run_public(chapter: str, submission: Path, quiet: bool = True) -> list[TestO
         return []
     modules = submission_modules(Path(submission).resolve(), chapter)
     with modules.active():
-        args = [str(f) for f in files] + ["--import-mode=importlib", "-p", "no:randomly"]
+        args = [str(f) for f in files] + ["--import-mode=importlib"]
         return list(_pytest(args, quiet).outcomes.values())

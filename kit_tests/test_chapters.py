@@ -1,0 +1,92 @@
+"""Every chapter end to end: solutions score 100, stubs 0, alternatives 100, mutants caught."""
+import subprocess
+import sys
+
+import pytest
+
+from autograder.config import KIT_ROOT, chapter_exercises, chapters, load_exercises
+from conftest import check_results, run_autograder
+
+CHAPTERS = chapters()
+
+
+def test_every_chapter_sums_to_100():
+    for chapter in CHAPTERS:
+        assert sum(ex.points for ex in chapter_exercises(chapter)) == 100, chapter
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solutions_score_100(chapter, tmp_path):
+    results, stdout = check_results(tmp_path, chapter, KIT_ROOT / "solutions")
+    failing = [t["name"] + ": " + t["output"] for t in results["tests"] if t["score"] != t["max_score"]]
+    assert results["score"] == 100 == results["max_score"], "\n".join(failing)
+    assert "public tests: " in stdout and "of" in stdout
+    names = [t["name"] for t in results["tests"]]
+    assert names == [ex.id for ex in chapter_exercises(chapter)]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_stubs_score_0_with_a_one_line_reason_each(chapter, tmp_path):
+    results, _ = check_results(tmp_path, chapter, KIT_ROOT / "assignments", "--no-public")
+    assert results["score"] == 0
+    for test in results["tests"]:
+        reason = test["output"].splitlines()[1]
+        assert "is not implemented yet" in reason, test
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_differently_written_solutions_get_full_marks(chapter, tmp_path):
+    folder = KIT_ROOT / "kit_tests" / "alternatives"
+    modules = {p.stem for p in (folder / chapter).glob("*.py")}
+    results, _ = check_results(tmp_path, chapter, folder, "--no-public")
+    graded = [t for t in results["tests"] if t["name"].split(".")[1] in modules]
+    assert graded, f"no alternative implementations for {chapter}"
+    assert all(t["score"] == t["max_score"] for t in graded), \
+        "\n".join(t["name"] + ": " + t["output"] for t in graded if t["score"] != t["max_score"])
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_module_has_an_alternative_and_mutants(chapter):
+    modules = {ex.module for ex in chapter_exercises(chapter)}
+    alternatives = {p.stem for p in (KIT_ROOT / "kit_tests" / "alternatives" / chapter).glob("*.py")}
+    mutant_files = {p.stem for p in (KIT_ROOT / "tests" / chapter / "mutants").glob("*.toml")}
+    assert modules <= alternatives, f"missing alternatives: {modules - alternatives}"
+    assert modules <= mutant_files, f"missing mutant catalogues: {modules - mutant_files}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_mutant_is_caught_and_named(chapter):
+    proc = run_autograder("mutants", chapter, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "every mutant caught and named" in proc.stdout
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_at_least_three_mutants_per_module(chapter):
+    from autograder.mistakes import all_mutants
+
+    counts = {}
+    for mutant in all_mutants(chapter):
+        counts[mutant.module] = counts.get(mutant.module, 0) + 1
+        assert mutant.exercise in load_exercises(), mutant
+        assert mutant.hint.strip() and "\n" not in mutant.hint.strip(), mutant
+    modules = {ex.module for ex in chapter_exercises(chapter)}
+    assert all(counts.get(m, 0) >= 3 for m in modules), counts
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_public_tests_pass_on_solutions_and_fail_in_one_line_on_stubs(chapter):
+    def pytest_run(folder):
+        return subprocess.run([sys.executable, "-m", "pytest", f"{folder}/{chapter}", "-q"],
+                              cwd=KIT_ROOT, capture_output=True, text=True, timeout=600)
+
+    solved = pytest_run("solutions")
+    assert solved.returncode == 0, solved.stdout[-3000:]
+    stubs = pytest_run("assignments")
+    assert stubs.returncode == 1, stubs.stdout[-3000:]
+    failures = stubs.stdout.split("= FAILURES =")[1].split("short test summary")[0]
+    bodies = [b.strip() for b in failures.split("\n_") if "test" in b.strip().split("\n")[0]]
+    assert bodies
+    for body in bodies:
+        lines = [line for line in body.splitlines()[1:] if line.strip() and not line.startswith("=")]
+        assert len(lines) == 1 and "is not implemented yet" in lines[0], body
