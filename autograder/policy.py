@@ -185,6 +185,11 @@ def _collect(obj, name: str, targets: _Targets, top: bool = True):
             code = _code_of(member)
             if code is not None:
                 targets.codes[code] = name
+    elif isinstance(obj, torch._ops.OpOverloadPacket):   # torch.ops.aten.X: every overload
+        for overload in obj.overloads():
+            op = getattr(obj, overload)
+            targets.callables[id(op)] = targets.callables[id(op._op)] = name
+        targets.callables[id(obj)] = name
     elif _code_of(obj) is not None:
         targets.codes[_code_of(obj)] = name
     elif callable(obj):

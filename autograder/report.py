@@ -14,17 +14,16 @@ def _points(value: float) -> str:
 
 
 def table(results: list[ExerciseResult]) -> str:
-    width = shutil.get_terminal_size((120, 20)).columns
+    width = max(100, shutil.get_terminal_size((120, 20)).columns)
     id_width = max(len(r.exercise.id) for r in results)
     lines = [f"{'exercise':<{id_width}}  {'points':>9}  status", "-" * min(width, id_width + 40)]
     for r in results:
         points = f"{_points(r.score)}/{_points(r.max_score)}"
         lines.append(f"{r.exercise.id:<{id_width}}  {points:>9}  {STATUS_TEXT[r.status]}")
-        indent = " " * (id_width + 13)
         for label, text in (("", r.message), ("hint: ", r.hint)):
             if text and r.status != "passed":
-                lines += textwrap.wrap(label + text, width=max(40, width - len(indent)),
-                                       initial_indent=indent, subsequent_indent=indent + "  ")
+                lines += textwrap.wrap(label + text, width=width, initial_indent="    ",
+                                       subsequent_indent="      ")
     total = sum(r.score for r in results)
     maximum = sum(r.max_score for r in results)
     lines.append("-" * min(width, id_width + 40))

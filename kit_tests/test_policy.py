@@ -93,3 +93,10 @@ def test_check_scores_a_forbidden_shortcut_zero_with_the_reason(tmp_path):
     failed = [o for o in outcomes if o.outcome == "failed"]
     assert failed and all(o.status == "policy" for o in failed)
     assert "torch.nn.functional.relu" in failed[0].message
+
+
+def test_runtime_guard_catches_aten_overloads():
+    x = torch.randn(3)
+    for call in (lambda: torch.ops.aten.relu(x), lambda: torch.ops.aten.relu.default(x)):
+        with pytest.raises(PolicyViolation):
+            _run_guarded(lambda _: call(), ["torch.ops.aten.relu"], x).check()

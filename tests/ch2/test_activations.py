@@ -114,7 +114,7 @@ def test_new_tensors_follow_the_input_device(student, reference, name, kwargs):
     try:
         got = student.run(apply, name, [x], kwargs)
     except Exception as exc:
-        if "device" in str(exc).lower():
+        if "device" in str(exc).lower() or "not implemented yet" in str(exc):
             raise
         pytest.skip(f"{name} cannot run on meta tensors (value-dependent code): {exc}")
     want = reference.run(apply, name, [x], kwargs)
