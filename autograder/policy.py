@@ -47,19 +47,26 @@ def expand_names(forbidden) -> list[str]:
 
 
 def _resolve(dotted: str):
-    """The object a dotted name refers to, or None."""
+    """The object a dotted name refers to, as `torch.a.b` evaluates in code, or None.
+
+    Attribute access wins over submodules: `torch.autograd.gradcheck` is the
+    function, not the module of the same name."""
     parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
+    try:
+        obj = importlib.import_module(parts[0])
+        for attr in parts[1:]:
+            obj = getattr(obj, attr)
+        return obj
+    except (ImportError, AttributeError):
+        pass
+    for cut in range(len(parts), 1, -1):   # a function of a shadowed submodule
         try:
             obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
             for attr in parts[cut:]:
                 obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
+            return obj
+        except (ImportError, AttributeError):
+            continue
     return None
 
 
@@ -174,11 +181,13 @@ def _collect(obj, name: str, targets: _Targets, top: bool = True):
     if isinstance(obj, types.ModuleType):
         if not top:
             return
+        public = getattr(obj, "__all__", None)
         for attr, member in vars(obj).items():
             if attr.startswith("_") or isinstance(member, types.ModuleType):
                 continue
-            if inspect.isclass(member) and not member.__module__.startswith(obj.__name__):
-                continue   # a class the module merely imports (torch.Tensor, say)
+            own = getattr(member, "__module__", "") or ""
+            if (attr not in public) if public is not None else not own.startswith(obj.__name__):
+                continue   # something the module merely imports (torch.Tensor, a helper of torch's)
             _collect(member, f"{name}.{attr}", targets, top=False)
     elif inspect.isclass(obj):
         for member in vars(obj).values():
