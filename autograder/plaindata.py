@@ -28,7 +28,8 @@ def encode(value) -> bytes:
     def walk(v):
         if type(v) is torch.Tensor:
             t = v.detach()
-            raw = t.contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+            has_data = t.numel() and t.device.type != "meta"   # meta tensors have a shape, no data
+            raw = t.contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes() if has_data else b""
             buffers.append(raw)
             return {"T": len(buffers) - 1, "dtype": str(t.dtype).removeprefix("torch."),
                     "shape": list(t.shape), "device": str(t.device)}
@@ -99,6 +100,10 @@ def _tensor(node, buffers, device_map):
     dtype = _DTYPES[node["dtype"]]
     shape = [int(s) for s in node["shape"]]
     raw = buffers[node["T"]]
+    if node["device"] == "meta":
+        if raw:
+            raise NotPlainData("a meta tensor came with data")
+        return torch.empty(shape, dtype=dtype, device="meta")
     numel = 1
     for s in shape:
         numel *= s

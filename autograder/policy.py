@@ -183,10 +183,13 @@ def _collect(obj, name: str, targets: _Targets, top: bool = True):
             return
         public = getattr(obj, "__all__", None)
         for attr, member in vars(obj).items():
-            if attr.startswith("_") or isinstance(member, types.ModuleType):
+            if isinstance(member, types.ModuleType) or attr.startswith("__"):
                 continue
             own = getattr(member, "__module__", "") or ""
-            if (attr not in public) if public is not None else not own.startswith(obj.__name__):
+            if attr.startswith("_"):
+                if own != obj.__name__:
+                    continue   # private names count when the module defines them (its helpers)
+            elif (attr not in public) if public is not None else not own.startswith(obj.__name__):
                 continue   # something the module merely imports (torch.Tensor, a helper of torch's)
             _collect(member, f"{name}.{attr}", targets, top=False)
     elif inspect.isclass(obj):

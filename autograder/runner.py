@@ -17,6 +17,7 @@ import inspect
 import math
 import textwrap
 import traceback
+from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
@@ -69,15 +70,29 @@ def copy_plain(value):
     return value
 
 
+@dataclass(frozen=True)
+class ProbeSpec:
+    """What travels to wherever a probe runs: its source, not the function object."""
+    name: str
+    source: str
+    filename: str
+    firstlineno: int
+
+
 @lru_cache(maxsize=None)
-def _compiled(probe):
-    """The probe recompiled from its source alone, with line numbers kept."""
-    source = textwrap.dedent(inspect.getsource(probe))
-    tree = ast.parse(source)
-    ast.increment_lineno(tree, probe.__code__.co_firstlineno - 1)
-    namespace = {"torch": torch, "F": F, "math": math, "__name__": f"probe.{probe.__name__}"}
-    exec(compile(tree, inspect.getsourcefile(probe), "exec"), namespace)
-    return namespace[probe.__name__]
+def probe_spec(probe) -> ProbeSpec:
+    return ProbeSpec(probe.__name__, textwrap.dedent(inspect.getsource(probe)),
+                     inspect.getsourcefile(probe), probe.__code__.co_firstlineno)
+
+
+@lru_cache(maxsize=None)
+def compile_probe(spec: ProbeSpec):
+    """The probe compiled from its source alone (line numbers kept for tracebacks)."""
+    tree = ast.parse(spec.source)
+    ast.increment_lineno(tree, spec.firstlineno - 1)
+    namespace = {"torch": torch, "F": F, "math": math, "__name__": f"probe.{spec.name}"}
+    exec(compile(tree, spec.filename, "exec"), namespace)
+    return namespace[spec.name]
 
 
 def _student_error(exc: BaseException, module_file: str) -> StudentError:
@@ -103,9 +118,12 @@ class InProcessRunner:
         self.guard_factory = guard_factory   # () -> RuntimeGuard, or None for trusted code
 
     def run(self, probe, *args, **kwargs):
+        return self.run_spec(probe_spec(probe), args, kwargs)
+
+    def run_spec(self, spec: ProbeSpec, args, kwargs):
         check_plain((args, kwargs), "probe arguments")
         args, kwargs = copy_plain((args, kwargs))
-        fn = _compiled(probe)
+        fn = compile_probe(spec)
         guard = self.guard_factory() if self.guard_factory else None
         module_file = str(self.modules.files[self.module])
         with self.modules.active():

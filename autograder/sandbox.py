@@ -1,0 +1,460 @@
+"""Sandboxed workers: student code runs in processes that cannot hurt the grade.
+
+    trusted process ──spawn──> zygote (imported torch once; never touches CUDA)
+                                 └─fork─> worker: setsid, namespaces, limits, uid
+                                          drop, then autograder.worker.serve()
+
+The zygote is exec'd fresh (`python -I`: no user site, no PYTHONPATH, no cwd on
+sys.path), so forking it is cheap and CUDA still works in its children. It is a
+child subreaper: daemons a worker leaves behind end up as its children and are
+killed with the worker.
+
+Isolation, by what the grader may do:
+  always      new session (the whole group is killed at the deadline), private
+              working dir as cwd, HOME and TMPDIR; resource limits (CPU time,
+              address space without CUDA, processes, file size, open files, no
+              core dumps); stdout/stderr to a capped file; no new privileges;
+              results decoded as plain data only.
+  root only   new network namespace (no network at all), new PID namespace with
+              its own /proc (no view of other processes or their command lines),
+              new mount namespace: the kit's solutions, hidden tests and
+              grading.toml, the output folder and other students' work hidden,
+              site-packages and the kit read-only, the working dir a size-capped
+              tmpfs; and the uid/gid of `nobody`.
+`describe_isolation()` says which hold; `autograder grade` prints it.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS
+from autograder.worker import recv_frame, send_frame
+
+NOBODY = 65534
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+@dataclass
+class Limits:
+    cpu_seconds: int = 600            # CPU time of one worker (the submission cap bounds wall time)
+    memory_bytes: int = 4 * 2**30     # address space; not applied when CUDA is in use
+    processes: int = 64               # beyond what the user already runs
+    file_bytes: int = 16 * 2**20      # largest file a worker may write (its output log too)
+    tmpfs_bytes: int = 64 * 2**20     # size of the working dir (root only)
+    open_files: int = 256
+
+
+@dataclass
+class Isolation:
+    namespaces: bool                  # network, PID, mount, IPC, UTS namespaces (root)
+    uid: int | None                   # run as this uid (root), else as the grader
+    cuda: bool
+    limits: Limits = field(default_factory=Limits)
+    hidden: list[str] = field(default_factory=list)
+
+    @classmethod
+    def best_available(cls, cuda: bool, hide=()) -> "Isolation":
+        root = os.geteuid() == 0
+        hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
+        return cls(namespaces=root, uid=NOBODY if root else None, cuda=cuda, hidden=hidden)
+
+
+def describe_isolation(iso: Isolation) -> str:
+    if iso.namespaces:
+        return ("sandbox: workers run as nobody with no network, their own PID and mount namespaces "
+                "(solutions, hidden tests, grading.toml and outputs hidden; site-packages read-only), "
+                "resource limits and a size-capped private tmpfs")
+    return ("sandbox WITHOUT root: workers run as you, in their own session with resource limits and a "
+            "private temp dir. Not enforced without root: no network namespace (student code could open "
+            "sockets), no PID namespace, solutions/, tests/, grading.toml and the output folder stay "
+            "readable, site-packages stays writable. Grade as root (or in the Docker image) for those.")
+
+
+# ------------------------------------------------------------------ the worker side
+
+def _check(result: int, what: str):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if isinstance(s, str) else s
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def _closed_ancestor(path: Path) -> Path | None:
+    """The highest ancestor of `path` that others cannot enter (like /root), if any."""
+    for parent in reversed(path.parents):
+        if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
+            return parent
+    return None
+
+
+def _expose(path: Path, stash: Path):
+    """Make `path` reachable for the sandbox user although an ancestor is closed:
+    cover the ancestor with an open tmpfs and bind `path` back into it."""
+    closed = _closed_ancestor(path)
+    if closed is None:
+        return
+    stash.mkdir(parents=True, exist_ok=True)
+    _mount(str(path), str(stash), None, MS_BIND | MS_REC)
+    _mount("tmpfs", str(closed), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+    path.mkdir(parents=True, exist_ok=True)
+    _mount(str(stash), str(path), None, MS_BIND | MS_REC)
+
+
+def _read_only(path: str):
+    if os.path.exists(path):
+        _mount(path, path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+
+
+def _hide(path: str):
+    if os.path.isdir(path):
+        _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
+    elif os.path.exists(path):
+        _mount("/dev/null", path, None, MS_BIND)
+
+
+def _enter_namespaces(iso: Isolation, workdir: Path):
+    import sysconfig
+
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    stash = workdir.parent / f".stash-{os.getpid()}"
+    for prefix in dict.fromkeys([sys.base_prefix, sys.prefix, str(KIT_ROOT)]):
+        _expose(Path(prefix), stash / str(abs(hash(prefix))))
+    for path in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+                               sys.base_prefix, str(KIT_ROOT)]):
+        _read_only(path)
+    for path in iso.hidden:
+        _hide(path)
+    _mount("tmpfs", str(workdir), "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={iso.limits.tmpfs_bytes},mode=0700")
+    # A new PID namespace applies to children: the worker proper is our child, PID 1 there.
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _user_process_count() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _set_limits(iso: Isolation):
+    lim = iso.limits
+    resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_bytes, lim.file_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lim.open_files, lim.open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if not iso.cuda:   # CUDA reserves far more address space than it uses
+        resource.setrlimit(resource.RLIMIT_AS, (lim.memory_bytes, lim.memory_bytes))
+    base = 0 if iso.uid is not None else _user_process_count()
+    resource.setrlimit(resource.RLIMIT_NPROC, (base + lim.processes, base + lim.processes))
+
+
+def enter_sandbox(iso: Isolation, workdir: Path):
+    """Called in a freshly forked worker, before any student code exists in it."""
+    os.setsid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    workdir.mkdir(mode=0o700, exist_ok=True)
+    if iso.namespaces:
+        _enter_namespaces(iso, workdir)
+    if iso.uid is not None:
+        os.chown(workdir, iso.uid, iso.uid)
+    os.chdir(workdir)
+    log = os.open(workdir / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if iso.uid is not None:
+        os.fchown(log, iso.uid, iso.uid)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # writing past the cap fails instead of killing
+    os.environ.clear()
+    os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir), "PATH": "/usr/bin:/bin",
+                       "LANG": "C.UTF-8"})
+    tempfile.tempdir = str(workdir)
+    _set_limits(iso)
+    if iso.uid is not None:
+        os.setgroups([])
+        os.setgid(iso.uid)
+        os.setuid(iso.uid)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+# ------------------------------------------------------------------ the zygote
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def _reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_tree(pid: int, live: set[int]):
+    """Kill a worker's process group, then every orphan that landed here (we are the subreaper)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    live.discard(pid)
+    for _ in range(3):
+        _reap()
+        strays = [p for p in _children_of(os.getpid()) if p not in live]
+        for stray in strays:
+            try:
+                os.kill(stray, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if not strays:
+            break
+        time.sleep(0.01)
+    _reap()
+
+
+def zygote_main(control_fd: int):
+    import torch  # noqa: F401  (imported once, shared by every worker; CUDA stays untouched)
+
+    import autograder.worker as worker
+
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    control = socket.socket(fileno=control_fd)
+    live: set[int] = set()
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if request["op"] == "spawn":
+            iso = Isolation(**{**request["isolation"], "limits": Limits(**request["isolation"]["limits"])})
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                try:
+                    enter_sandbox(iso, Path(request["workdir"]))
+                    worker.main(fds[0], request["workdir"])
+                finally:
+                    os._exit(70)
+            os.close(fds[0])
+            live.add(pid)
+            control.sendall(json.dumps({"pid": pid}).encode())
+        elif request["op"] == "kill":
+            _kill_tree(request["pid"], live)
+            control.sendall(b'{"ok": true}')
+        _reap()
+
+
+class Zygote:
+    """Handle on the zygote process (one per trusted grading process)."""
+
+    def __init__(self, isolation: Isolation):
+        self.isolation = isolation
+        self.base = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+        os.chmod(self.base, 0o711)
+        self.control, theirs = socket.socketpair()
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")}
+        env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
+             f"from autograder.sandbox import zygote_main; zygote_main({theirs.fileno()})"],
+            pass_fds=[theirs.fileno()], env=env, cwd=self.base, stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.count = 0
+
+    def spawn(self) -> tuple[int, socket.socket, Path]:
+        ours, theirs = socket.socketpair()
+        self.count += 1
+        workdir = self.base / f"w{self.count}"
+        iso = self.isolation.__dict__ | {"limits": self.isolation.limits.__dict__}
+        socket.send_fds(self.control, [json.dumps({"op": "spawn", "workdir": str(workdir),
+                                                   "isolation": iso}).encode()], [theirs.fileno()])
+        theirs.close()
+        pid = json.loads(self.control.recv(1 << 16))["pid"]
+        return pid, ours, workdir
+
+    def kill(self, pid: int, workdir: Path):
+        self.control.sendall(json.dumps({"op": "kill", "pid": pid}).encode())
+        self.control.recv(1 << 16)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    def close(self):
+        self.control.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the trusted handle
+
+class WorkerDied(Exception):
+    """The worker crashed, exited or ran out of time; its test fails, the next gets a new one."""
+
+
+class Worker:
+    """One sandboxed process holding one student's module (and reference siblings)."""
+
+    def __init__(self, zygote: Zygote, chapter: str, module: str, files: dict[str, str], timeout: float = 60):
+        self.zygote = zygote
+        self.pid, self.sock, self.workdir = zygote.spawn()
+        self.alive = True
+        self.request({"op": "setup", "chapter": chapter, "module": module, "files": files}, timeout=timeout)
+
+    def request(self, header: dict, payload: bytes = b"", timeout: float = 60) -> tuple[dict, bytes]:
+        if not self.alive:
+            raise WorkerDied("the worker is gone")
+        if timeout <= 0:
+            self.kill()
+            raise WorkerDied("timed out")
+        try:
+            self.sock.settimeout(timeout)
+            send_frame(self.sock, header, payload)
+            return recv_frame(self.sock)
+        except (socket.timeout, TimeoutError):
+            self.kill()
+            raise WorkerDied(f"timed out (limit {timeout:.3g} s)") from None
+        except (EOFError, OSError, ValueError) as exc:
+            self.kill()
+            raise WorkerDied(f"the worker process ended unexpectedly ({type(exc).__name__})") from None
+        except BaseException:   # interrupted (Ctrl-C, pytest-timeout): a late reply must not reach the next test
+            self.kill()
+            raise
+
+    def kill(self):
+        if self.alive:
+            self.alive = False
+            self.sock.close()
+            self.zygote.kill(self.pid, self.workdir)
+
+
+class WorkerPool:
+    """The live workers of one trusted grading process, one per (submission, module).
+
+    A worker serves test after test; one that crashed or timed out is dropped, so
+    the next test gets a fresh one. Each submission also has a total time cap."""
+
+    def __init__(self, isolation: Isolation, submission_seconds: float = 900):
+        self.zygote = Zygote(isolation)
+        self.submission_seconds = submission_seconds
+        self.workers: dict[tuple, Worker] = {}
+        self.started: dict[str, float] = {}
+
+    def seconds_left(self, submission: Path) -> float:
+        start = self.started.setdefault(str(submission), time.monotonic())
+        return self.submission_seconds - (time.monotonic() - start)
+
+    def worker(self, modules, module: str) -> Worker:
+        key = (str(modules.files[module]), modules.chapter, module)
+        worker = self.workers.get(key)
+        if worker is None or not worker.alive:
+            files = {name: path.read_text() for name, path in modules.files.items() if path.is_file()}
+            worker = self.workers[key] = Worker(self.zygote, modules.chapter, module, files)
+        return worker
+
+    def release(self, submission: Path):
+        """Kill every worker of a finished submission."""
+        prefix = str(submission)
+        for key in [k for k in self.workers if k[0].startswith(prefix)]:
+            self.workers.pop(key).kill()
+
+    def close(self):
+        for worker in self.workers.values():
+            worker.kill()
+        self.workers.clear()
+        self.zygote.close()
+
+
+
+class SandboxRunner:
+    """Mode 2 of `student.run`: the probe's source and inputs go to a worker; plain data comes back."""
+
+    def __init__(self, pool: WorkerPool, modules, module: str, exercise, submission: Path, deadline: float):
+        self.pool, self.modules, self.module = pool, modules, module
+        self.exercise, self.submission, self.deadline = exercise, submission, deadline
+
+    def run(self, probe, *args, **kwargs):
+        from dataclasses import asdict
+
+        from autograder.plaindata import decode, encode
+        from autograder.policy import PolicyViolation
+        from autograder.runner import StudentError, check_plain, probe_spec
+        from autograder.submission import SubmissionImportError
+
+        check_plain((args, kwargs), "probe arguments")
+        path = self.modules.files[self.module]
+        if not path.is_file():
+            raise SubmissionImportError(f"{self.modules.chapter}/{path.name} is missing from the submission")
+        left = min(self.deadline - time.monotonic(), self.pool.seconds_left(self.submission))
+        if left <= 0:
+            raise StudentError("out of time: the test's (or the submission's) time limit was reached")
+        header = {"op": "run", "exercise": self.exercise.id, "forbidden": list(self.exercise.forbidden),
+                  "probe": asdict(probe_spec(probe))}
+        try:
+            worker = self.pool.worker(self.modules, self.module)
+            reply, payload = worker.request(header, encode((args, kwargs)), timeout=left)
+        except WorkerDied as exc:
+            raise StudentError(f"the code under test {exc}") from None
+        if reply.get("ok") is True:
+            return decode(payload)
+        message = str(reply.get("message", ""))[:2000]
+        kind = reply.get("kind")
+        if kind == "policy":
+            raise PolicyViolation(message)
+        if kind == "import":
+            raise SubmissionImportError(message)
+        if kind == "plain":
+            raise StudentError(f"the probe's result is not plain data: {message}")
+        raise StudentError(message)

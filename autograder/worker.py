@@ -1,0 +1,112 @@
+"""Inside the sandbox: load a student's module and answer probe requests.
+
+The trusted side talks to a worker over one stream socket, in frames (an
+8-byte length, a JSON header, an 8-byte length, a payload):
+
+    {"op": "setup", "chapter", "module", "files": {name: source}}   -> {"ok": true}
+    {"op": "run", "exercise", "forbidden", "probe": {...}} + encoded (args, kwargs)
+        -> {"ok": true} + encoded result
+        |  {"ok": false, "kind": "student"|"policy"|"import"|"plain", "message": ...}
+
+Nothing the worker says is trusted: results are decoded as plain data only
+(autograder.plaindata) and compared on the trusted side.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+
+from autograder.plaindata import decode, encode
+from autograder.policy import PolicyViolation, RuntimeGuard
+from autograder.runner import InProcessRunner, NotPlainData, ProbeSpec, StudentError
+from autograder.submission import ChapterModules, SubmissionImportError
+
+MAX_HEADER = 16 * 2**20
+MAX_PAYLOAD = 256 * 2**20
+
+
+def send_frame(sock, header: dict, payload: bytes = b""):
+    head = json.dumps(header).encode()
+    sock.sendall(struct.pack("<Q", len(head)) + head + struct.pack("<Q", len(payload)) + payload)
+
+
+def _recv_exact(sock, n: int) -> bytes:
+    chunks, size = [], 0
+    while size < n:
+        chunk = sock.recv(min(n - size, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(sock) -> tuple[dict, bytes]:
+    (n,) = struct.unpack("<Q", _recv_exact(sock, 8))
+    if n > MAX_HEADER:
+        raise NotPlainData(f"header of {n} bytes is too large")
+    header = json.loads(_recv_exact(sock, n))
+    (m,) = struct.unpack("<Q", _recv_exact(sock, 8))
+    if m > MAX_PAYLOAD:
+        raise NotPlainData(f"payload of {m} bytes is too large")
+    if not isinstance(header, dict):
+        raise NotPlainData("header is not an object")
+    return header, _recv_exact(sock, m)
+
+
+def _setup(header: dict, workdir: Path) -> tuple[ChapterModules, str]:
+    chapter, module = header["chapter"], header["module"]
+    folder = workdir / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, source in header["files"].items():
+        path = folder / f"{name}.py"
+        path.write_text(source)
+        files[name] = path
+    return ChapterModules(chapter, files), module
+
+
+def _run(header: dict, payload: bytes, modules: ChapterModules, module: str):
+    spec = ProbeSpec(**header["probe"])
+    args, kwargs = decode(payload)
+    guard = lambda: RuntimeGuard(header["exercise"], header["forbidden"])
+    runner = InProcessRunner(modules, module, guard)
+    return runner.run_spec(spec, args, kwargs)
+
+
+def serve(sock, workdir: Path):
+    """Answer requests until the trusted side hangs up."""
+    modules = module = None
+    while True:
+        try:
+            header, payload = recv_frame(sock)
+        except EOFError:
+            return
+        try:
+            if header.get("op") == "setup":
+                modules, module = _setup(header, workdir)
+                send_frame(sock, {"ok": True})
+            elif header.get("op") == "run" and modules is not None:
+                send_frame(sock, {"ok": True}, encode(_run(header, payload, modules, module)))
+            else:
+                send_frame(sock, {"ok": False, "kind": "protocol", "message": f"unexpected {header.get('op')}"})
+        except SubmissionImportError as exc:
+            send_frame(sock, {"ok": False, "kind": "import", "message": str(exc)})
+        except PolicyViolation as exc:
+            send_frame(sock, {"ok": False, "kind": "policy", "message": str(exc)})
+        except NotPlainData as exc:
+            send_frame(sock, {"ok": False, "kind": "plain", "message": str(exc)})
+        except StudentError as exc:
+            send_frame(sock, {"ok": False, "kind": "student", "message": str(exc)})
+        except Exception as exc:  # a broken request: say so rather than die
+            send_frame(sock, {"ok": False, "kind": "student", "message": f"{type(exc).__name__}: {exc}"})
+
+
+def main(fd: int, workdir: str):
+    import socket
+
+    sock = socket.socket(fileno=fd)
+    serve(sock, Path(workdir))
+    os._exit(0)
