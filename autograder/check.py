@@ -60,14 +60,22 @@ def _pytest(args: list[str], quiet: bool) -> _Collector:
 
 
 def run_hidden(chapter: str, submission: Path, exercise: str | None = None,
-               quiet: bool = True) -> list[TestOutcome]:
-    """The hidden suite of a chapter (or of one exercise) against a submission."""
+               quiet: bool = True, sandbox: bool = False,
+               submission_seconds: float = 900, stop_at_first_failure: bool = False) -> list[TestOutcome]:
+    """The hidden suite of a chapter (or of one exercise) against a submission.
+
+    With `sandbox`, student code runs in sandboxed workers (batch grading); the
+    caller sets PYTEST_DISABLE_PLUGIN_AUTOLOAD so only the kit configures pytest."""
     files = [HIDDEN_TESTS / chapter / f"test_{m}.py" for m in chapter_modules(chapter)]
     if exercise:
         files = [HIDDEN_TESTS / chapter / f"test_{exercise.split('.')[1]}.py"]
     args = [str(f) for f in files if f.exists()] + ["--submission", str(Path(submission).resolve())]
     if exercise:
         args += ["--exercise", exercise]
+    if stop_at_first_failure:
+        args += ["--maxfail", "1"]
+    if sandbox:
+        args += ["--sandbox", "-p", "pytest_timeout", "--submission-seconds", str(submission_seconds)]
     return list(_pytest(args, quiet).outcomes.values())
 
 

@@ -3,6 +3,7 @@
     autograder generate [--check]                 stubs from solutions
     autograder check [ch2 ...] [--submission DIR] [--json FILE]
     autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
+    autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2]
 """
 from __future__ import annotations
 
@@ -60,15 +61,29 @@ def cmd_mutants(args) -> int:
         for mutant in all_mutants(chapter):
             if args.module and mutant.module != args.module:
                 continue
-            outcomes = run_hidden(chapter, mutant_submission(mutant), exercise=mutant.exercise)
+            outcomes = run_hidden(chapter, mutant_submission(mutant), exercise=mutant.exercise,
+                                  stop_at_first_failure=True)
             failed = [o for o in outcomes if o.outcome == "failed"]
             named = any(o.hint == mutant.hint for o in failed)
             verdict = ("caught, hint shown" if failed and named else
                        "caught, hint NOT shown" if failed else "ESCAPED")
             escaped += verdict != "caught, hint shown"
-            print(f"{mutant.exercise:<40} {mutant.id:<36} {len(failed):>3}/{len(outcomes):<3} failed  {verdict}")
+            print(f"{mutant.exercise:<44} {mutant.id:<40} {verdict}")
     print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
     return 1 if escaped else 0
+
+
+def cmd_grade(args) -> int:
+    from autograder.grade import grade
+
+    try:
+        summary = grade(args.submissions, args.out, jobs=args.jobs, regrade=args.regrade,
+                        chapter_list=args.chapter, submission_seconds=args.submission_seconds)
+    except KeyboardInterrupt:
+        return 130
+    print("\n".join(summary.lines))
+    print(f"wrote {args.out}/grades.csv, {args.out}/gradebook.sqlite and {args.out}/<student>/")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -93,6 +108,16 @@ def main(argv=None) -> int:
     p.add_argument("chapters", nargs="*")
     p.add_argument("--module", help="only the mutants of this module")
     p.set_defaults(func=cmd_mutants)
+
+    p = sub.add_parser("grade", help="grade a folder of submissions in sandboxed workers")
+    p.add_argument("submissions", type=Path, help="one folder or .zip per student, or nbgrader's submitted/")
+    p.add_argument("--out", type=Path, required=True, help="where results, feedback, CSV and gradebook go")
+    p.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: cores)")
+    p.add_argument("--regrade", action="store_true", help="grade again even when nothing changed")
+    p.add_argument("--chapter", action="append", help="grade only this chapter (repeatable)")
+    p.add_argument("--submission-seconds", type=float, default=900,
+                   help="total time cap for one submission (default 900)")
+    p.set_defaults(func=cmd_grade)
 
     args = parser.parse_args(argv)
     return args.func(args)

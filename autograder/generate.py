@@ -1,7 +1,9 @@
 """Stubs from solutions: `solutions/chN/*.py` -> `assignments/chN/*.py`.
 
 Public tests (`solutions/chN/test_*.py`) are copied as they are, and
-`autograder/public_conftest.py` becomes `assignments/conftest.py`.
+`autograder/public_conftest.py` becomes `assignments/conftest.py`, and the
+demo class's perfect student (`examples/submissions/perfect_alice/`) is a copy
+of the solutions' modules.
 
 Solution regions between `### BEGIN SOLUTION` and `### END SOLUTION` become
 nbgrader's stub (`# YOUR CODE HERE` / `raise NotImplementedError()`), by
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.config import ASSIGNMENTS, SOLUTIONS
+from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS
 
+PERFECT_DEMO = KIT_ROOT / "examples" / "submissions" / "perfect_alice"
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
 
 
@@ -36,16 +39,23 @@ def expected_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS)
     return {target: stub_source(source.read_text()) for source, target in zip(sources, targets)}
 
 
+def expected_demo(solutions: Path = SOLUTIONS, demo: Path = PERFECT_DEMO) -> dict[Path, str]:
+    """The demo class's perfect student: the solutions' modules, verbatim."""
+    return {demo / path.relative_to(solutions): path.read_text()
+            for path in sorted(solutions.glob("ch*/*.py"))
+            if not path.name.startswith("test_") and path.name != "__init__.py"}
+
+
 def stale_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> list[Path]:
     """Generated files that are missing or differ from what the generator makes."""
-    return [path for path, text in expected_stubs(solutions, assignments).items()
-            if not path.is_file() or path.read_text() != text]
+    expected = expected_stubs(solutions, assignments) | expected_demo(solutions)
+    return [path for path, text in expected.items() if not path.is_file() or path.read_text() != text]
 
 
 def generate(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> list[Path]:
     """Write the stubs; return the files that changed."""
     changed = []
-    for path, text in expected_stubs(solutions, assignments).items():
+    for path, text in (expected_stubs(solutions, assignments) | expected_demo(solutions)).items():
         if not path.is_file() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)

@@ -21,6 +21,7 @@ import inspect
 import sys
 import types
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -141,6 +142,11 @@ def static_violations(source: str, entry: str, forbidden) -> list[str]:
     """Forbidden names used by `entry` (a top-level function or class) in `source`.
 
     Returns readable findings like "line 12: torch.nn.functional.relu"."""
+    return list(_static_violations(source, entry, tuple(forbidden)))
+
+
+@lru_cache(maxsize=4096)
+def _static_violations(source: str, entry: str, forbidden: tuple) -> tuple[str, ...]:
     names = expand_names(forbidden)
     tree = ast.parse(source)
     aliases = _alias_map(tree)
@@ -154,7 +160,7 @@ def static_violations(source: str, entry: str, forbidden) -> list[str]:
                 dotted = _dotted(node, aliases)
                 if dotted and any(_matches(dotted, f) for f in names if not f.startswith(".")):
                     found.append((node.lineno, dotted))
-    return [f"line {line}: {name}" for line, name in sorted(set(found))]
+    return tuple(f"line {line}: {name}" for line, name in sorted(set(found)))
 
 
 # ------------------------------------------------------------- run-time check
@@ -208,7 +214,8 @@ def _collect(obj, name: str, targets: _Targets, top: bool = True):
         targets.callables[id(obj)] = name
 
 
-def _targets(forbidden) -> _Targets:
+@lru_cache(maxsize=256)
+def _targets(forbidden: tuple) -> _Targets:
     targets = _Targets({}, {}, set())
     for name in expand_names(forbidden):
         if name.startswith("."):
@@ -228,7 +235,7 @@ class RuntimeGuard(TorchFunctionMode):
     def __init__(self, exercise_id: str, forbidden):
         super().__init__()
         self.exercise_id = exercise_id
-        self.targets = _targets(forbidden)
+        self.targets = _targets(tuple(forbidden))
         self.violations: list[str] = []
 
     def _hit(self, name: str):

@@ -260,10 +260,25 @@ def _kill_tree(pid: int, live: set[int]):
     _reap()
 
 
-def zygote_main(control_fd: int):
-    import torch  # noqa: F401  (imported once, shared by every worker; CUDA stays untouched)
+def _warm_up():
+    """Pay torch's lazy first-use costs (CPU kernels, meta-device registrations) once, here,
+    instead of in every worker. Never touches CUDA."""
+    import torch
+    import torch.nn.functional as F
 
+    # One thread: a worker shares the machine with the other jobs, and an OpenMP pool
+    # started here would not survive the fork (workers would hang in parallel kernels).
+    torch.set_num_threads(1)
+    for device in ("cpu", "meta"):
+        x = torch.ones(3, 4, device=device, dtype=torch.float64)
+        y = torch.where(x > 0, x, torch.zeros_like(x)).exp().log1p() @ x.T
+        F.log_softmax(F.gelu(x), dim=1).sum() + y.sum() + torch.erf(x).mean()
+
+
+def zygote_main(control_fd: int):
     import autograder.worker as worker
+
+    _warm_up()
 
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -355,7 +370,7 @@ class Worker:
 
     def request(self, header: dict, payload: bytes = b"", timeout: float = 60) -> tuple[dict, bytes]:
         if not self.alive:
-            raise WorkerDied("the worker is gone")
+            raise WorkerDied("is gone (its process ended earlier)")
         if timeout <= 0:
             self.kill()
             raise WorkerDied("timed out")
@@ -368,7 +383,7 @@ class Worker:
             raise WorkerDied(f"timed out (limit {timeout:.3g} s)") from None
         except (EOFError, OSError, ValueError) as exc:
             self.kill()
-            raise WorkerDied(f"the worker process ended unexpectedly ({type(exc).__name__})") from None
+            raise WorkerDied("ended its process unexpectedly (an exit, a crash or out of memory)") from None
         except BaseException:   # interrupted (Ctrl-C, pytest-timeout): a late reply must not reach the next test
             self.kill()
             raise
@@ -391,6 +406,7 @@ class WorkerPool:
         self.submission_seconds = submission_seconds
         self.workers: dict[tuple, Worker] = {}
         self.started: dict[str, float] = {}
+        self.hung: set[tuple[str, str]] = set()   # (submission, exercise) that timed out once
 
     def seconds_left(self, submission: Path) -> float:
         start = self.started.setdefault(str(submission), time.monotonic())
@@ -409,6 +425,7 @@ class WorkerPool:
         prefix = str(submission)
         for key in [k for k in self.workers if k[0].startswith(prefix)]:
             self.workers.pop(key).kill()
+        self.started.pop(prefix, None)
 
     def close(self):
         for worker in self.workers.values():
@@ -437,6 +454,9 @@ class SandboxRunner:
         path = self.modules.files[self.module]
         if not path.is_file():
             raise SubmissionImportError(f"{self.modules.chapter}/{path.name} is missing from the submission")
+        hung = (str(self.submission), self.exercise.id)
+        if hung in self.pool.hung:   # a hang costs its time limit once, not once per test
+            raise StudentError("not run: an earlier test of this exercise timed out")
         left = min(self.deadline - time.monotonic(), self.pool.seconds_left(self.submission))
         if left <= 0:
             raise StudentError("out of time: the test's (or the submission's) time limit was reached")
@@ -446,6 +466,8 @@ class SandboxRunner:
             worker = self.pool.worker(self.modules, self.module)
             reply, payload = worker.request(header, encode((args, kwargs)), timeout=left)
         except WorkerDied as exc:
+            if "timed out" in str(exc):
+                self.pool.hung.add(hung)
             raise StudentError(f"the code under test {exc}") from None
         if reply.get("ok") is True:
             return decode(payload)

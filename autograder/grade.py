@@ -1,0 +1,170 @@
+"""`autograder grade SUBMISSIONS --out OUT`: grade a whole class.
+
+ingest (safe copies of the graded files) -> one grading process per job, each
+running the hidden suites with student code in sandboxed workers -> scores ->
+gradebook (one transaction per submission) and per-student outputs -> CSV and
+a summary. Re-running resumes: a submission whose files (and the kit) are
+unchanged is not graded again unless --regrade.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.config import GRADING_TOML, HIDDEN_TESTS, SOLUTIONS, chapter_exercises, chapters
+from autograder.exports import write_grades_csv, write_student_outputs
+from autograder.gradebook import Gradebook
+from autograder.ingest import Submission, ingest
+from autograder.score import ExerciseResult, score_all
+
+
+def kit_fingerprint() -> str:
+    """Changes whenever grading would: grading.toml, the hidden suites, the solutions."""
+    h = hashlib.sha256()
+    for path in [GRADING_TOML, *sorted(HIDDEN_TESTS.rglob("*.py")), *sorted(HIDDEN_TESTS.rglob("*.toml")),
+                 *sorted(SOLUTIONS.rglob("*.py"))]:
+        h.update(str(path.relative_to(GRADING_TOML.parent)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------- inside a grading process
+
+def _init_grading_process():
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
+
+
+def grade_submission(root: str, chapter_list: list[str], submission_seconds: float) -> tuple[list, dict]:
+    """Grade one workspace folder (runs in a grading process)."""
+    from autograder.check import run_hidden
+
+    start = time.monotonic()
+    results: list[ExerciseResult] = []
+    for chapter in chapter_list:
+        outcomes = run_hidden(chapter, Path(root), sandbox=True, submission_seconds=submission_seconds)
+        results += score_all(chapter_exercises(chapter), outcomes)
+    timeouts = sum("timed out" in r.message or "out of time" in r.message for r in results)
+    return results, {"seconds": round(time.monotonic() - start, 2), "timeouts": timeouts}
+
+
+# ------------------------------------------------------------- the orchestrator
+
+@dataclass
+class Summary:
+    graded: int = 0
+    skipped: int = 0
+    import_errors: int = 0
+    timed_out: int = 0
+    policy: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class Progress:
+    """A bar with ETA on a terminal; plain log lines otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.start = time.monotonic()
+        self.tty = stream.isatty()
+
+    def update(self, line: str):
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(1, self.total))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                              f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {line[:60]:<60}")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {line}\n")
+        self.stream.flush()
+
+
+def _status(results: list[ExerciseResult], info: dict) -> str:
+    if info.get("timeouts"):
+        return "timed out"
+    if any(r.status == "import" for r in results):
+        return "import error"
+    if any(r.status == "policy" for r in results):
+        return "policy violation"
+    return "graded"
+
+
+def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
+          chapter_list: list[str] | None = None, submission_seconds: float = 900) -> Summary:
+    from autograder.sandbox import Isolation, describe_isolation
+
+    import torch
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    chapter_list = chapter_list or chapters()
+    print(describe_isolation(Isolation.best_available(cuda=torch.cuda.is_available())), file=sys.stderr)
+    subs = ingest(Path(submissions), out / ".workspace")
+    fingerprint = kit_fingerprint()
+    digest = lambda sub: hashlib.sha256(f"{sub.digest}:{fingerprint}:{','.join(chapter_list)}".encode()).hexdigest()
+    summary = Summary()
+    with Gradebook(out / "gradebook.sqlite") as book:
+        todo = [s for s in subs if regrade or not book.is_graded(s.student, digest(s))]
+        summary.skipped = len(subs) - len(todo)
+        if summary.skipped:
+            print(f"{summary.skipped} submission(s) already graded with unchanged content: skipped "
+                  "(--regrade to grade again)", file=sys.stderr)
+        progress = Progress(len(todo))
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process) as pool:
+            futures = {pool.submit(grade_submission, str(s.root), chapter_list, submission_seconds): s
+                       for s in todo}
+            try:
+                for future in cf.as_completed(futures):
+                    sub = futures[future]
+                    results, info = future.result()
+                    _record(book, out, sub, digest(sub), results, info, summary)
+                    progress.update(f"{sub.student}: {sum(r.score for r in results):g}/"
+                                    f"{sum(r.max_score for r in results):g} ({info['seconds']:.1f} s)")
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                print("\ninterrupted: the gradebook holds every submission finished so far; "
+                      "run the same command again to resume", file=sys.stderr)
+                raise
+        _write_csv(book, out, chapter_list)
+        summary.lines = _summary_lines(book, chapter_list, summary)
+    return summary
+
+
+def _record(book, out, sub: Submission, digest, results, info, summary: Summary):
+    info = {**info, "status": _status(results, info), "problems": sub.problems}
+    book.record(sub.student, digest, results, info)
+    write_student_outputs(out, sub.student, results, info)
+    summary.graded += 1
+    summary.import_errors += info["status"] == "import error"
+    summary.timed_out += info["status"] == "timed out"
+    summary.policy += any(r.status == "policy" for r in results)
+
+
+def _write_csv(book, out: Path, chapter_list):
+    exercise_ids = [ex.id for ch in chapter_list for ex in chapter_exercises(ch)]
+    write_grades_csv(out / "grades.csv", exercise_ids, book.scores())
+
+
+def _summary_lines(book, chapter_list, summary: Summary) -> list[str]:
+    scores = book.scores()
+    lines = [f"graded {summary.graded}, skipped (unchanged) {summary.skipped}, failed to import "
+             f"{summary.import_errors}, timed out {summary.timed_out}, policy violations {summary.policy}",
+             f"{len(scores)} student(s) in the gradebook; mean score per exercise:"]
+    for ch in chapter_list:
+        for ex in chapter_exercises(ch):
+            values = [s.get(ex.id, 0.0) for s in scores.values()]
+            mean = sum(values) / len(values) if values else 0.0
+            lines.append(f"  {ex.id:<48} {mean:6.2f} / {ex.points:g}")
+    return lines

@@ -1,0 +1,145 @@
+"""Classification losses by hand: log-softmax, cross-entropy, binary cross-entropy.
+
+Conventions (the same as `torch.nn.functional`):
+
+- Inputs are tensors on any device, float32 or float64. Results have the
+  input's dtype and device; every new tensor is made on the input's device.
+  The inputs are never modified.
+- Logits may be huge (try ±1e4): the results must stay finite and accurate.
+  `exp` of a large logit overflows to inf (float64 already at ~710, float32 at
+  ~89), and `exp` of a very negative one underflows to 0, so never take the
+  `log` of something that can underflow, and never `exp` a large positive number.
+- `reduction` is one of
+    'none'  the per-sample (per-element for the binary loss) losses,
+    'mean'  their average, as a 0-d tensor,
+    'sum'   their sum, as a 0-d tensor;
+  any other value raises ValueError (before any computation).
+"""
+import torch
+import torch.nn.functional as F
+
+
+def log_softmax(x, dim):
+    """`log(softmax(x))` along dimension `dim`, like `F.log_softmax(x, dim)`.
+
+    `x` has any shape; `dim` may be negative (counted from the end). The result
+    has the shape of `x`; along `dim` its exponentials sum to 1.
+
+    Stable for large |x|: use `log_softmax(x) = x - m - log(sum(exp(x - m)))`
+    with `m` the maximum of `x` along `dim` (all exponents are then <= 0, and the
+    sum is >= 1, so neither overflows nor takes the log of 0). Do not compute
+    softmax first and take its log: a probability that underflows to 0 gives
+    -inf where the right answer is a finite number like -2e4.
+    """
+    ### BEGIN SOLUTION
+    return x - x.exp().sum(dim=dim, keepdim=True).log()
+    ### END SOLUTION
+
+
+def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits `input[N, C]` (N samples, C classes), like `F.cross_entropy`.
+
+    `target` is either
+      - class ids: an int64 tensor of shape [N] with values in 0..C-1; then the
+        loss of sample i is `-log_softmax(input)[i, target[i]]`, or
+      - class probabilities: a float tensor of shape [N, C] (the same shape and
+        dtype as `input`, each row summing to 1); then the loss of sample i is
+        `-sum_c target[i, c] * log_softmax(input)[i, c]`.
+    Tell them apart as torch does: probabilities when `target` has the shape of
+    `input`, class ids otherwise. The softmax runs over the classes (dim 1).
+
+    label_smoothing (a float in [0, 1]) replaces the target distribution of
+    each sample by `(1 - label_smoothing) * p + label_smoothing / C`, where `p`
+    is the one-hot vector of the class id or the given probabilities: the
+    smoothing mass is spread over all C classes (the true class included).
+    A value outside [0, 1] raises ValueError.
+
+    reduction: 'none' returns the N per-sample losses (shape [N]); 'mean'
+    their average over the N samples (for probability targets too: divide by
+    N, not by N * C); 'sum' their sum. Other values raise ValueError.
+    """
+    ### BEGIN SOLUTION
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    num_classes = input.shape[1]
+    log_probs = log_softmax(input, dim=1)
+    if target.shape == input.shape:
+        probs = target
+    else:
+        probs = F.one_hot(target, num_classes).to(input.dtype)
+    if label_smoothing > 0:
+        probs = probs * (1 - label_smoothing) + label_smoothing / num_classes
+    loss = -(probs * log_probs).sum(dim=1)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+    ### END SOLUTION
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of logits, like `F.binary_cross_entropy_with_logits`.
+
+    `input` (logits) and `target` (floats in [0, 1], not necessarily 0 or 1)
+    have the same shape, any shape. Elementwise, with `s = sigmoid(input)`:
+
+        loss = -(pos_weight * target * log(s) + (1 - target) * log(1 - s))
+
+    pos_weight (None means 1) weights the positive term only; it is a tensor
+    that broadcasts against `target`, typically shape [C] for `input[N, C]`
+    (one weight per class, i.e. per last dimension).
+
+    Stable for large |input|: never take log(sigmoid(x)) directly (it is
+    log(0) = -inf once sigmoid underflows). Use
+    `-log(s) = softplus(-x)` and `-log(1 - s) = softplus(x)`, with
+    `softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))`.
+
+    reduction: 'none' returns the elementwise losses (the shape of `input`);
+    'mean' averages over ALL elements; 'sum' sums them. Other values raise ValueError.
+    """
+    ### BEGIN SOLUTION
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    log1p_exp = torch.log1p(torch.exp(-input.abs()))
+    neg_log_s = (-input).clamp(min=0) + log1p_exp      # -log(sigmoid(x))
+    neg_log_1_minus_s = input.clamp(min=0) + log1p_exp  # -log(1 - sigmoid(x))
+    positive = target * neg_log_s
+    if pos_weight is not None:
+        positive = pos_weight * positive
+    loss = positive + (1 - target) * neg_log_1_minus_s
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+    ### END SOLUTION
+
+
+def cross_entropy_backward(grad_output, input, target, reduction="mean"):
+    """Gradient of `cross_entropy(input, target, reduction)` w.r.t. `input`, by hand.
+
+    `input[N, C]` logits, `target[N]` int64 class ids (no label smoothing).
+    `grad_output` is the gradient of the loss w.r.t. the output of
+    `cross_entropy`: a 0-d tensor for 'mean' and 'sum', a tensor of shape [N]
+    for 'none'. Returns a tensor of the shape of `input`.
+
+    For one sample, d loss_i / d input[i] = softmax(input[i]) - onehot(target[i]).
+    Then 'none' scales row i by grad_output[i], 'sum' every row by grad_output,
+    and 'mean' every row by grad_output / N. Stable for logits of ±1e4 (compute
+    the softmax with the maximum subtracted). Other reductions raise ValueError.
+    Do not use autograd.
+    """
+    ### BEGIN SOLUTION
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    probs = log_softmax(input, dim=1).exp()
+    grad = probs - F.one_hot(target, input.shape[1]).to(input.dtype)
+    if reduction == "none":
+        return grad * grad_output[:, None]
+    if reduction == "mean":
+        grad = grad / input.shape[0]
+    return grad * grad_output
+    ### END SOLUTION

@@ -1,0 +1,139 @@
+"""Activation functions and their backward passes, by hand.
+
+Every function takes tensors of any shape, on any device, in float32 or float64,
+and returns a new tensor of the same shape, dtype and device. The inputs are
+never modified.
+
+A backward function `<name>_backward(grad_output, x, ...)` returns the gradient
+of the loss with respect to `x`, given `grad_output`, the gradient with respect
+to the activation's output `<name>(x, ...)`: by the chain rule, the elementwise
+product of `grad_output` and the local derivative at `x`. Do not use autograd.
+"""
+import math
+
+import torch
+
+
+def relu(x):
+    """ReLU: `max(x, 0)` elementwise, like `torch.relu`."""
+    ### BEGIN SOLUTION
+    return torch.where(x > 0, x, torch.zeros_like(x))
+    ### END SOLUTION
+
+
+def relu_backward(grad_output, x):
+    """Gradient of `relu` w.r.t. `x`.
+
+    At the kink `x == 0` follow torch: the derivative there is 0.
+    """
+    ### BEGIN SOLUTION
+    return grad_output * (x > 0).to(grad_output.dtype)
+    ### END SOLUTION
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """Leaky ReLU: `x` where `x > 0`, else `negative_slope * x`."""
+    ### BEGIN SOLUTION
+    return torch.where(x > 0, x, negative_slope * x)
+    ### END SOLUTION
+
+
+def leaky_relu_backward(grad_output, x, negative_slope=0.01):
+    """Gradient of `leaky_relu` w.r.t. `x`; at `x == 0` the slope is `negative_slope` (as torch)."""
+    ### BEGIN SOLUTION
+    slope = torch.where(x > 0, torch.ones_like(x), torch.full_like(x, negative_slope))
+    return grad_output * slope
+    ### END SOLUTION
+
+
+def sigmoid(x):
+    """Logistic sigmoid `1 / (1 + exp(-x))`.
+
+    Must not overflow or produce NaN for large |x| (try x = ±1e4): for x < 0,
+    use the equivalent form `exp(x) / (1 + exp(x))`.
+    """
+    ### BEGIN SOLUTION
+    e = torch.exp(-x.abs())  # in (0, 1]: never overflows
+    return torch.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    ### END SOLUTION
+
+
+def sigmoid_backward(grad_output, x):
+    """Gradient of `sigmoid` w.r.t. `x`: `grad_output * s * (1 - s)` with `s = sigmoid(x)`."""
+    ### BEGIN SOLUTION
+    s = sigmoid(x)
+    return grad_output * s * (1 - s)
+    ### END SOLUTION
+
+
+def tanh(x):
+    """Hyperbolic tangent, stable for large |x| (no NaN at x = ±1e4).
+
+    Hint: `tanh(x) = 2 * sigmoid(2x) - 1`, or use `exp(-2|x|)` and the sign of x.
+    """
+    ### BEGIN SOLUTION
+    e = torch.exp(-2 * x.abs())
+    return torch.sign(x) * (1 - e) / (1 + e)
+    ### END SOLUTION
+
+
+def tanh_backward(grad_output, x):
+    """Gradient of `tanh` w.r.t. `x`: `grad_output * (1 - tanh(x)**2)`."""
+    ### BEGIN SOLUTION
+    t = tanh(x)
+    return grad_output * (1 - t * t)
+    ### END SOLUTION
+
+
+def gelu(x, approximate="none"):
+    """GELU, as `torch.nn.functional.gelu`.
+
+    approximate='none': `x * Phi(x)` with `Phi(x) = (1 + erf(x / sqrt(2))) / 2`
+        (the standard normal CDF; `torch.erf` is allowed).
+    approximate='tanh': `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))`.
+    Any other value of `approximate` raises ValueError.
+    """
+    ### BEGIN SOLUTION
+    if approximate == "none":
+        return x * 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+        return 0.5 * x * (1 + torch.tanh(inner))
+    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    ### END SOLUTION
+
+
+def gelu_backward(grad_output, x, approximate="none"):
+    """Gradient of `gelu(x, approximate)` w.r.t. `x`, for both values of `approximate`.
+
+    For 'none': `d/dx [x Phi(x)] = Phi(x) + x phi(x)`, with the normal density
+    `phi(x) = exp(-x**2 / 2) / sqrt(2 pi)`. For 'tanh', differentiate the tanh
+    formula (chain rule through `tanh` and the cubic). Invalid `approximate` raises ValueError.
+    """
+    ### BEGIN SOLUTION
+    if approximate == "none":
+        cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+        pdf = torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return grad_output * (cdf + x * pdf)
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        t = torch.tanh(k * (x + 0.044715 * x ** 3))
+        d_inner = k * (1 + 3 * 0.044715 * x * x)
+        return grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    ### END SOLUTION
+
+
+def silu(x):
+    """SiLU (swish): `x * sigmoid(x)`; no NaN for large |x|."""
+    ### BEGIN SOLUTION
+    return x * sigmoid(x)
+    ### END SOLUTION
+
+
+def silu_backward(grad_output, x):
+    """Gradient of `silu` w.r.t. `x`: `s + x * s * (1 - s)` times `grad_output`, `s = sigmoid(x)`."""
+    ### BEGIN SOLUTION
+    s = sigmoid(x)
+    return grad_output * (s + x * s * (1 - s))
+    ### END SOLUTION
