@@ -48,8 +48,8 @@ class _Collector:
 
 def _pytest(args: list[str], quiet: bool) -> _Collector:
     collector = _Collector()
-    base = ["-p", "no:cacheprovider", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
-            "-q", "--no-header", "--tb=short", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    base = ["-p", "no:cacheprovider", "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
+            "-q", "--no-header", "--tb=short"]
     sink = io.StringIO() if quiet else None
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
         code = pytest.main(base + args, plugins=[collector])

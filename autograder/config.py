@@ -54,7 +54,7 @@ def _walk(table: dict, prefix: str, defaults: dict):
                 id=path,
                 points=float(value["points"]),
                 timeout=float(value.get("timeout", defaults.get("timeout", DEFAULT_TIMEOUT))),
-                forbidden=tuple(value.get("forbidden", ())),
+                forbidden=tuple(defaults.get("forbidden", ())) + tuple(value.get("forbidden", ())),
             )
         else:
             yield from _walk(value, path, defaults)

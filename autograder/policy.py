@@ -254,6 +254,8 @@ class RuntimeGuard(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
     def _profile(self, frame, event, arg):
+        if frame.f_code is _GUARD_EXIT:
+            return   # our own sys.setprofile(previous) on the way out
         if event == "call":
             name = self.targets.codes.get(frame.f_code)
         elif event == "c_call":
@@ -278,3 +280,6 @@ class RuntimeGuard(TorchFunctionMode):
             raise PolicyViolation(
                 f"{self.exercise_id} used the forbidden {self.violations[0]} while it ran "
                 f"(a policy violation: the exercise scores 0)")
+
+
+_GUARD_EXIT = RuntimeGuard.__exit__.__code__

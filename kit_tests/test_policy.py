@@ -100,3 +100,19 @@ def test_runtime_guard_catches_aten_overloads():
     for call in (lambda: torch.ops.aten.relu(x), lambda: torch.ops.aten.relu.default(x)):
         with pytest.raises(PolicyViolation):
             _run_guarded(lambda _: call(), ["torch.ops.aten.relu"], x).check()
+
+
+def test_switching_the_guard_off_is_itself_a_violation():
+    import sys
+
+    from autograder.config import load_exercises
+
+    forbidden = load_exercises()["ch2.activations.relu"].forbidden
+
+    def tamper(x):
+        getattr(sys, "set" + "profile")(None)
+        return F.relu(x)
+
+    with pytest.raises(PolicyViolation, match="setprofile"):
+        _run_guarded(tamper, forbidden, torch.randn(3)).check()
+    _run_guarded(lambda x: x * 2, forbidden, torch.randn(3)).check()   # and the guard's own exit is fine

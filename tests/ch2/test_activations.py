@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_close, expect_equal
+from autograder.probes import apply, raises_value_error
 
 FORWARD = [  # (function, extra keyword arguments)
     ("relu", {}),
@@ -30,20 +31,6 @@ def make_input(shape, device, dtype, seed=0):
     return x.to(device=device, dtype=dtype)
 
 
-def apply(impl, name, args, kwargs):
-    """Call impl.<name>(*args, **kwargs); also return the arguments afterwards."""
-    out = getattr(impl, name)(*args, **kwargs)
-    return {"out": out, "args_after": list(args)}
-
-
-def raises_value_error(impl, name, args, kwargs):
-    try:
-        getattr(impl, name)(*args, **kwargs)
-    except ValueError:
-        return "ValueError"
-    except Exception as exc:
-        return f"{type(exc).__name__} (expected ValueError)"
-    return "no exception (expected ValueError)"
 
 
 def check(student, reference, name, args, kwargs, what):

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from autograder.compare import Mismatch, expect_close, expect_equal
+from autograder.probes import raises_value_error
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
@@ -68,15 +69,6 @@ def call_text(name, shape, kwargs, device=None, dtype=None):
 def gain_of(impl, nonlinearity, kwargs):
     return impl.calculate_gain(nonlinearity, **kwargs)
 
-
-def raises_value_error(impl, name, args, kwargs):
-    try:
-        getattr(impl, name)(*args, **kwargs)
-    except ValueError:
-        return "ValueError"
-    except Exception as exc:
-        return f"{type(exc).__name__} (expected ValueError)"
-    return "no exception (expected ValueError)"
 
 
 def fill(impl, name, shape, dtype, device, seed, kwargs):

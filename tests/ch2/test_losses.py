@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_close, expect_equal
+from autograder.probes import apply, raises_value_error
 
 REDUCTIONS = ["none", "mean", "sum"]
 CE_SHAPES = [(5, 7), (9, 4)]                  # (N, C): fewer and more samples than classes
@@ -96,20 +97,6 @@ def upstream(reduction, n, device, dtype, seed=0):
 
 # ------------------------------------------------------------------ probes
 
-def apply(impl, name, args, kwargs):
-    """Call impl.<name>(*args, **kwargs); also return the arguments afterwards."""
-    out = getattr(impl, name)(*args, **kwargs)
-    return {"out": out, "args_after": list(args)}
-
-
-def raises_value_error(impl, name, args, kwargs):
-    try:
-        getattr(impl, name)(*args, **kwargs)
-    except ValueError:
-        return "ValueError"
-    except Exception as exc:
-        return f"{type(exc).__name__} (expected ValueError)"
-    return "no exception (expected ValueError)"
 
 
 def raises(impl, name, args, kwargs):
