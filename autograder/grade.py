@@ -35,8 +35,11 @@ def kit_fingerprint() -> str:
 
 # ------------------------------------------------------- inside a grading process
 
-def _init_grading_process():
+def _init_grading_process(hide: list[str] = ()):
+    from autograder.sandbox import HIDE_ENV
+
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
+    os.environ[HIDE_ENV] = os.pathsep.join(hide)          # workers see neither the class's work nor OUT
 
 
 def grade_submission(root: str, chapter_list: list[str], submission_seconds: float) -> tuple[list, dict]:
@@ -121,7 +124,9 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         progress = Progress(len(todo))
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process) as pool:
+        hide = [str(out), str(Path(submissions).resolve())]
+        with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process,
+                                    initargs=(hide,)) as pool:
             futures = {pool.submit(grade_submission, str(s.root), chapter_list, submission_seconds): s
                        for s in todo}
             try:

@@ -32,7 +32,7 @@ class PolicyViolation(Exception):
 
 
 def expand_names(forbidden) -> list[str]:
-    """Add the tensor-method and in-place twins of each forbidden name."""
+    """Add the tensor-method, aten-op and in-place twins of each forbidden name."""
     names = []
     for name in forbidden:
         names.append(name)
@@ -41,6 +41,9 @@ def expand_names(forbidden) -> list[str]:
         parts = name.split(".")
         if len(parts) == 2 and parts[0] == "torch" and hasattr(torch.Tensor, parts[1]):
             names.append(f"torch.Tensor.{parts[1]}")
+        if name.startswith(("torch.nn.functional.", "torch.Tensor.")) or len(parts) == 2 and parts[0] == "torch":
+            if hasattr(torch.ops.aten, parts[-1]):   # the aten op underneath: torch.ops.aten.relu
+                names.append(f"torch.ops.aten.{parts[-1]}")
         for twin in list(names):
             if twin.startswith("torch") and not twin.endswith("_") and _resolve(twin + "_") is not None:
                 names.append(twin + "_")

@@ -19,8 +19,8 @@ Isolation, by what the grader may do:
               its own /proc (no view of other processes or their command lines),
               new mount namespace: the kit's solutions, hidden tests and
               grading.toml, the output folder and other students' work hidden,
-              site-packages and the kit read-only, the working dir a size-capped
-              tmpfs; and the uid/gid of `nobody`.
+              site-packages, the kit and the world-writable temp dirs read-only,
+              the working dir a size-capped tmpfs; and the uid/gid of `nobody`.
 `describe_isolation()` says which hold; `autograder grade` prints it.
 """
 from __future__ import annotations
@@ -48,6 +48,10 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+# Writable by everyone, hence by nobody: read-only in a worker, so nothing it writes outlives it.
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+# More paths to hide from workers (os.pathsep-separated): `autograder grade` puts OUT and SUBMISSIONS here.
+HIDE_ENV = "AUTOGRADER_SANDBOX_HIDE"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -73,6 +77,9 @@ class Isolation:
     @classmethod
     def best_available(cls, cuda: bool, hide=()) -> "Isolation":
         root = os.geteuid() == 0
+        hide = [*hide, *filter(None, os.environ.get(HIDE_ENV, "").split(os.pathsep))]
+        needed = [Path(p).resolve() for p in (KIT_ROOT, sys.prefix, sys.base_prefix, tempfile.gettempdir())]
+        hide = [p for p in hide if not any(Path(p).resolve() in (n, *n.parents) for n in needed)]
         hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
         return cls(namespaces=root, uid=NOBODY if root else None, cuda=cuda, hidden=hidden)
 
@@ -146,6 +153,8 @@ def _enter_namespaces(iso: Isolation, workdir: Path):
         _expose(Path(prefix), stash / str(abs(hash(prefix))))
     for path in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
                                sys.base_prefix, str(KIT_ROOT)]):
+        _read_only(path)
+    for path in WORLD_WRITABLE:
         _read_only(path)
     for path in iso.hidden:
         _hide(path)
@@ -395,6 +404,30 @@ class Worker:
             self.zygote.kill(self.pid, self.workdir)
 
 
+def imported_siblings(source: str, chapter: str) -> set[str]:
+    """Modules of the chapter that `source` imports (`from ch2.activations import relu`,
+    `from . import activations`, ...): only these reference solutions go into its worker."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(chapter + ".")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level == 0 and base == chapter or node.level == 1 and not base:
+                found |= {a.name for a in node.names}
+            elif node.level == 0 and base.startswith(chapter + "."):
+                found.add(base.split(".")[1])
+            elif node.level == 1:
+                found.add(base.split(".")[0])
+    return found
+
+
 class WorkerPool:
     """The live workers of one trusted grading process, one per (submission, module).
 
@@ -416,7 +449,10 @@ class WorkerPool:
         key = (str(modules.files[module]), modules.chapter, module)
         worker = self.workers.get(key)
         if worker is None or not worker.alive:
-            files = {name: path.read_text() for name, path in modules.files.items() if path.is_file()}
+            source = modules.files[module].read_text(errors="replace")
+            wanted = {module} | imported_siblings(source, modules.chapter)
+            files = {name: path.read_text() for name, path in modules.files.items()
+                     if name in wanted and path.is_file()}
             worker = self.workers[key] = Worker(self.zygote, modules.chapter, module, files)
         return worker
 

@@ -41,9 +41,14 @@ def engine(subs: Path, out: Path, jobs: int, chapter: str) -> dict[str, float]:
 
 def naive_one(student_dir: Path, chapter: str, out: Path) -> float:
     report = out / f"{student_dir.name}.json"
-    subprocess.run([sys.executable, "-m", "autograder", "check", chapter, "--submission", str(student_dir),
-                    "--no-public", "--json", str(report)], check=True, capture_output=True, cwd=KIT)
-    return json.loads(report.read_text())["score"]
+    proc = subprocess.run([sys.executable, "-m", "autograder", "check", chapter, "--submission",
+                           str(student_dir), "--no-public", "--json", str(report)],
+                          check=True, capture_output=True, text=True, cwd=KIT)
+    (out / f"{student_dir.name}.txt").write_text(proc.stdout)
+    result = json.loads(report.read_text())
+    if result["score"] != result["max_score"]:
+        print(proc.stdout[-2000:])
+    return result["score"]
 
 
 def naive(subs: Path, out: Path, jobs: int, chapter: str) -> dict[str, float]:
@@ -74,7 +79,11 @@ def main():
     print(f"naive (pytest each): {t_naive:7.1f} s  {per_min(t_naive):6.1f} submissions/min")
     print(f"ratio: {t_naive / t_engine:.2f}x")
     same = s_engine == s_naive
-    print(f"identical scores: {same} (all {set(s_engine.values())})")
+    print(f"identical scores: {same} (engine {sorted(set(s_engine.values()))}, "
+          f"naive {sorted(set(s_naive.values()))}, students {len(s_engine)} / {len(s_naive)})")
+    for student in sorted(set(s_engine) | set(s_naive)):
+        if s_engine.get(student) != s_naive.get(student):
+            print(f"  differs: {student}: engine {s_engine.get(student)}, naive {s_naive.get(student)}")
     return 0 if same else 1
 
 

@@ -51,7 +51,9 @@ def test_demo_class_gets_what_it_deserves(demo):
     bob = per_exercise(out, "partial_bob")
     wrong = {"ch2.activations.relu_backward", "ch2.losses.log_softmax", "ch2.mlp.mlp_backward"}
     assert all(bob[e] < POINTS[e] for e in wrong)
-    assert all(bob[e] == POINTS[e] for e in POINTS if e not in wrong)
+    # his unstable log_softmax also feeds cross_entropy in the same module; other modules are right
+    affected = wrong | {"ch2.losses.cross_entropy", "ch2.losses.cross_entropy_backward"}
+    assert all(bob[e] == POINTS[e] for e in POINTS if e not in affected)
     assert "graded 5" in proc.stdout and "failed to import 1" in proc.stdout
 
 
