@@ -121,7 +121,8 @@ class Student:
             found = static_violations(path.read_text(), self.exercise.name.split(".")[0],
                                       self.exercise.forbidden)
         except SyntaxError as exc:
-            raise SubmissionImportError(f"{self.exercise.chapter}/{path.name} does not parse: {exc}")
+            raise SubmissionImportError(f"{self.exercise.chapter}/{path.name} does not import: "
+                                        f"SyntaxError: {exc.msg} (line {exc.lineno})")
         if found:
             raise PolicyViolation(f"{self.exercise.id} uses a forbidden shortcut ({'; '.join(found)}): "
                                   "policy violation, the exercise scores 0")
