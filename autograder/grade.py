@@ -38,6 +38,9 @@ def kit_fingerprint() -> str:
 def _init_grading_process(hide: list[str] = ()):
     from autograder.sandbox import HIDE_ENV
 
+    import torch
+
+    torch.set_num_threads(1)   # parallelism comes from --jobs; threads on top would oversubscribe
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
     os.environ[HIDE_ENV] = os.pathsep.join(hide)          # workers see neither the class's work nor OUT
 

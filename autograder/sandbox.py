@@ -20,7 +20,7 @@ Isolation, by what the grader may do:
               new mount namespace: the kit's solutions, hidden tests and
               grading.toml, the output folder and other students' work hidden,
               site-packages, the kit and the world-writable temp dirs read-only,
-              the working dir a size-capped tmpfs; and the uid/gid of `nobody`.
+              the working dir a size-capped tmpfs; and a uid/gid of its own (no user).
 `describe_isolation()` says which hold; `autograder grade` prints it.
 """
 from __future__ import annotations
@@ -36,13 +36,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS
 from autograder.worker import recv_frame, send_frame
 
-NOBODY = 65534
+# As root, each worker runs as a uid of its own, SANDBOX_UID_BASE + its pid: no user on the
+# machine, and per-user limits (processes, threads) then bound one worker, not the whole class.
+SANDBOX_UID_BASE = 100_000
+
+
+def is_sandbox_uid(uid: int) -> bool:
+    return uid >= SANDBOX_UID_BASE
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -69,7 +75,7 @@ class Limits:
 @dataclass
 class Isolation:
     namespaces: bool                  # network, PID, mount, IPC, UTS namespaces (root)
-    uid: int | None                   # run as this uid (root), else as the grader
+    uid: int | None                   # base of the worker uids (root), else None: run as the grader
     cuda: bool
     limits: Limits = field(default_factory=Limits)
     hidden: list[str] = field(default_factory=list)
@@ -81,12 +87,12 @@ class Isolation:
         needed = [Path(p).resolve() for p in (KIT_ROOT, sys.prefix, sys.base_prefix, tempfile.gettempdir())]
         hide = [p for p in hide if not any(Path(p).resolve() in (n, *n.parents) for n in needed)]
         hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
-        return cls(namespaces=root, uid=NOBODY if root else None, cuda=cuda, hidden=hidden)
+        return cls(namespaces=root, uid=SANDBOX_UID_BASE if root else None, cuda=cuda, hidden=hidden)
 
 
 def describe_isolation(iso: Isolation) -> str:
     if iso.namespaces:
-        return ("sandbox: workers run as nobody with no network, their own PID and mount namespaces "
+        return ("sandbox: workers run as unprivileged users of their own with no network, their own PID and mount namespaces "
                 "(solutions, hidden tests, grading.toml and outputs hidden; site-packages read-only), "
                 "resource limits and a size-capped private tmpfs")
     return ("sandbox WITHOUT root: workers run as you, in their own session with resource limits and a "
@@ -196,6 +202,8 @@ def enter_sandbox(iso: Isolation, workdir: Path):
     """Called in a freshly forked worker, before any student code exists in it."""
     os.setsid()
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if iso.uid is not None:   # the host pid, before a PID namespace renames us
+        iso = replace(iso, uid=iso.uid + os.getpid())
     workdir.mkdir(mode=0o700, exist_ok=True)
     if iso.namespaces:
         _enter_namespaces(iso, workdir)
@@ -449,6 +457,9 @@ class WorkerPool:
         key = (str(modules.files[module]), modules.chapter, module)
         worker = self.workers.get(key)
         if worker is None or not worker.alive:
+            folder = modules.files[module].parent   # one live worker per submission: free the last module's
+            for other in [k for k in self.workers if Path(k[0]).parent == folder and k != key]:
+                self.workers.pop(other).kill()
             source = modules.files[module].read_text(errors="replace")
             wanted = {module} | imported_siblings(source, modules.chapter)
             files = {name: path.read_text() for name, path in modules.files.items()

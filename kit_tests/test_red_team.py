@@ -5,7 +5,7 @@ solutions/ch2) and one attacker per trick. Each attacker submits only
 `ch2/activations.py` (the solution with one function replaced by the attack, or
 a module-level attack), so its other ch2 modules are missing and fail fast.
 The class is graded ONCE (`python -m autograder grade ... --jobs 2 --chapter ch2`,
-in a subprocess, as root: the sandbox then uses namespaces and the `nobody` user),
+in a subprocess, as root: the sandbox then uses namespaces and a uid of its own per worker),
 then every attack is checked against the exact score it deserves, exercise by
 exercise, in grades.csv and in its results.json:
 
@@ -13,7 +13,7 @@ exercise, in grades.csv and in its results.json:
   honest points (grading.toml), an attack at import time (or a refused upload)
   loses every activations exercise, and the honest student has exactly 100;
 - the batch completes, every student has a results.json, feedback stays under the
-  cap, no file outside OUT is created or modified, no process of `nobody` survives.
+  cap, no file outside OUT is created or modified, no process of a sandbox uid survives.
 
 Every bomb is bounded and self-cleaning even without the sandbox's limits: the
 memory bomb stops at 8 GiB, the fork bomb after 500 forks (its children sleep 20 s),
@@ -47,10 +47,10 @@ from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS, l
 from autograder.exports import MAX_FEEDBACK_CHARS
 
 if os.geteuid() != 0:
-    pytest.skip("the red-team suite checks the root sandbox (namespaces, the nobody user); "
+    pytest.skip("the red-team suite checks the root sandbox (namespaces, sandbox uids); "
                 "run it as root or in the Docker image", allow_module_level=True)
 
-NOBODY = 65534
+from autograder.sandbox import SANDBOX_UID_BASE, is_sandbox_uid  # noqa: E402
 TOKEN = secrets.token_hex(4)                 # marks every file and process an attacker makes
 FORGED = f"forged-{TOKEN}"                   # what a forged results file or gradebook row says
 BATCH_TIMEOUT = 900
@@ -623,11 +623,11 @@ def _kit_files() -> dict:
     return {str(KIT_ROOT / rel): _stat(KIT_ROOT / rel) for rel in listed if rel}
 
 
-def _owned_by_nobody(roots) -> set:
-    """Paths under `roots` owned by nobody (a sandboxed worker wrote them)."""
+def _owned_by_workers(roots) -> set:
+    """Paths under `roots` owned by a sandbox uid (a worker wrote them)."""
     found = set()
     for root in roots:
-        proc = subprocess.run(["find", str(root), "-xdev", "-user", str(NOBODY)], capture_output=True, text=True)
+        proc = subprocess.run(["find", str(root), "-xdev", "-uid", f"+{SANDBOX_UID_BASE - 1}"], capture_output=True, text=True)
         found |= {line for line in proc.stdout.splitlines() if line}
     return found
 
@@ -695,7 +695,7 @@ class Batch:
     before: Snapshot
     after: Snapshot
     started: float
-    nobody_files: set
+    worker_files: set
     leftovers: list
     csv: dict
 
@@ -711,7 +711,7 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch():
     root = Path(tempfile.mkdtemp(prefix="autograder-redteam-"))
-    os.chmod(root, 0o755)   # like an instructor's folder: readable by other users, nobody included
+    os.chmod(root, 0o755)   # like an instructor's folder: readable by other users, the sandbox uids included
     subs, out = root / "submissions", root / "out"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -733,13 +733,13 @@ def batch():
         seconds = time.monotonic() - t0
         time.sleep(0.5)    # let killed process trees finish dying
         after = Snapshot.take(root, out)
-        nobody_files = {p for p in _owned_by_nobody([*TMP_AREAS, KIT_ROOT.parent, root])
+        worker_files = {p for p in _owned_by_workers([*TMP_AREAS, KIT_ROOT.parent, root])
                         if os.lstat(p).st_mtime >= started - 1 or TOKEN in p}
         leftovers = _leftover_processes(before.procs, after.procs)
         rows = {}
         if (out / "grades.csv").is_file():
             rows = {r["student"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
-        yield Batch(root, subs, out, proc, seconds, before, after, started, nobody_files, leftovers, rows)
+        yield Batch(root, subs, out, proc, seconds, before, after, started, worker_files, leftovers, rows)
     finally:
         listener.close()
         _clean_up(before.procs)
@@ -750,10 +750,10 @@ def batch():
 
 
 def _leftover_processes(before: dict, after: dict) -> list[str]:
-    """New processes of nobody that outlived the batch: ours by marker, or orphans."""
+    """New processes of sandbox uids that outlived the batch: ours by marker, or orphans."""
     found = []
     for pid, (uid, ppid, cmdline) in after.items():
-        if uid != NOBODY or pid in before:
+        if not is_sandbox_uid(uid) or pid in before:
             continue
         if TOKEN in cmdline or ppid == 1:
             found.append(f"pid {pid} (ppid {ppid}): {cmdline[:120]}")
@@ -763,7 +763,7 @@ def _leftover_processes(before: dict, after: dict) -> list[str]:
 def _clean_up(before_procs: dict):
     """Whatever an attack left behind, if the sandbox let it: our marked processes, our marked files."""
     for pid, (uid, ppid, cmdline) in _processes().items():
-        if uid == NOBODY and pid not in before_procs and TOKEN in cmdline:
+        if is_sandbox_uid(uid) and pid not in before_procs and TOKEN in cmdline:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -807,7 +807,7 @@ def test_no_file_outside_out_was_written(batch):
     # The kit (tracked and untracked, not ignored) and the folder above it.
     kit = _changes(batch.before.kit, batch.after.kit) + _changes(batch.before.work_top, batch.after.work_top)
     # Shared temp areas: other programs may work there too, so a change counts when a sandboxed
-    # worker made it (owned by nobody), it carries an attack's name, or it is a sandbox folder of
+    # worker made it (owned by a sandbox uid), it carries an attack's name, or it is a sandbox folder of
     # the grader that nobody uses any more (not removed).
     tmp = [p for p in _changes(batch.before.tmp_tops, batch.after.tmp_tops) if p != str(batch.root)]
     after = {**batch.after.kit, **batch.after.work_top, **batch.after.tmp_tops}
@@ -815,10 +815,10 @@ def test_no_file_outside_out_was_written(batch):
     suspicious = re.compile(rf"{TOKEN}|evil|results\.json|grades\.csv|gradebook\.sqlite")
     blamed = [p for p in kit + tmp
               if suspicious.search(p)
-              or (after.get(p) or (0, 0, -1))[2] == NOBODY
+              or is_sandbox_uid((after.get(p) or (0, 0, -1))[2])
               or (Path(p).name.startswith("autograder-sandbox-") and p in after and p not in in_use
                   and p not in batch.before.tmp_tops)]
-    blamed += sorted(batch.nobody_files)
+    blamed += sorted(batch.worker_files)
     others = sorted(set(kit + tmp) - set(blamed))
     if others:   # root-owned, ordinary names: this machine's other work, shown for the record
         print("\nchanged during the batch, not attributed to it:\n  " + "\n  ".join(others[:30]))
