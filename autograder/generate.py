@@ -2,8 +2,8 @@
 
 Public tests (`solutions/chN/test_*.py`) are copied as they are, and
 `autograder/public_conftest.py` becomes `assignments/conftest.py`, and the
-demo class's perfect student (`examples/submissions/perfect_alice/`) is a copy
-of the solutions' modules.
+demo class (`examples/submissions/`) is the solutions' modules with each
+student's changes from `examples/demo_class.toml`.
 
 Solution regions between `### BEGIN SOLUTION` and `### END SOLUTION` become
 nbgrader's stub (`# YOUR CODE HERE` / `raise NotImplementedError()`), by
@@ -12,11 +12,12 @@ signatures, docstrings) is kept as written.
 """
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS
 
-PERFECT_DEMO = KIT_ROOT / "examples" / "submissions" / "perfect_alice"
+DEMO_CLASS = KIT_ROOT / "examples" / "submissions"
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
 
 
@@ -39,11 +40,33 @@ def expected_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS)
     return {target: stub_source(source.read_text()) for source, target in zip(sources, targets)}
 
 
-def expected_demo(solutions: Path = SOLUTIONS, demo: Path = PERFECT_DEMO) -> dict[Path, str]:
-    """The demo class's perfect student: the solutions' modules, verbatim."""
-    return {demo / path.relative_to(solutions): path.read_text()
-            for path in sorted(solutions.glob("ch*/*.py"))
-            if not path.name.startswith("test_") and path.name != "__init__.py"}
+def _edited(source: str, find: str, replace: str, what: str) -> str:
+    if source.count(find) != 1:
+        raise ValueError(f"{what}: {find!r} must occur exactly once in the solution")
+    return source.replace(find, replace)
+
+
+def expected_demo(solutions: Path = SOLUTIONS, demo: Path = DEMO_CLASS) -> dict[Path, str]:
+    """The demo class: per student (examples/demo_class.toml), every solution module with
+    that student's mutants and edits applied; modules the student owns are left alone."""
+    from autograder.mistakes import all_mutants, mutant_source
+
+    modules = {str(p.relative_to(solutions).with_suffix("")): p.read_text()
+               for p in sorted(solutions.glob("ch*/*.py"))
+               if not p.name.startswith("test_") and p.name != "__init__.py"}
+    mutants = {m.id: m for chapter in {m.split("/")[0] for m in modules} for m in all_mutants(chapter)}
+    files = {}
+    for student, spec in tomllib.loads((demo.parent / "demo_class.toml").read_text()).items():
+        sources = dict(modules)
+        for mutant in map(mutants.__getitem__, spec.get("mutants", [])):
+            sources[f"{mutant.chapter}/{mutant.module}"] = mutant_source(mutant)
+        for edit in spec.get("edit", []):
+            sources[edit["module"]] = _edited(sources[edit["module"]], edit["find"], edit["replace"],
+                                              f"{student} {edit['module']}")
+        for name, text in sources.items():
+            if name not in spec.get("own", []):
+                files[demo / student / f"{name}.py"] = text
+    return files
 
 
 def stale_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> list[Path]:
