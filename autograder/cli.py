@@ -3,7 +3,9 @@
     autograder generate [--check]                 stubs from solutions
     autograder check [ch2 ...] [--submission DIR] [--json FILE]
     autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
-    autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2]
+    autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2] [--shard K/N]
+    autograder merge SHARD_OUT... --out OUT       join the outputs of `grade --shard K/N`
+    autograder gradescope OUT.zip [--chapter ch6] [--wheelhouse DIR]   Gradescope's autograder bundle
 """
 from __future__ import annotations
 
@@ -78,12 +80,48 @@ def cmd_grade(args) -> int:
 
     try:
         summary = grade(args.submissions, args.out, jobs=args.jobs, regrade=args.regrade,
-                        chapter_list=args.chapter, submission_seconds=args.submission_seconds)
+                        chapter_list=args.chapter, submission_seconds=args.submission_seconds,
+                        shard=args.shard, backend=args.backend if args.backend == "local"
+                        else f"docker:{args.image}")
     except KeyboardInterrupt:
         return 130
     print("\n".join(summary.lines))
     print(f"wrote {args.out}/grades.csv, {args.out}/gradebook.sqlite and {args.out}/<student>/")
     return 0
+
+
+def cmd_merge(args) -> int:
+    from autograder.merge import merge
+
+    count = merge(args.shard_outs, args.out)
+    print(f"merged {len(args.shard_outs)} shard(s), {count} student(s): wrote {args.out}/grades.csv, "
+          f"{args.out}/gradebook.sqlite and {args.out}/<student>/")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from autograder.gradescope import build_bundle
+
+    path = build_bundle(args.zip, args.chapter, args.wheelhouse)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB): upload it as the assignment's autograder")
+    return 0
+
+
+def cmd_gradescope_run(args) -> int:
+    from autograder.gradescope import gradescope_run
+
+    return gradescope_run(args.submission, args.results, args.chapter or chapters())
+
+
+def shard_arg(text: str) -> tuple[int, int]:
+    """`K/N` with 1 <= K <= N."""
+    try:
+        k, n = map(int, text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N, e.g. 2/8, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"shard {text}: need 1 <= K <= N")
+    return k, n
 
 
 def main(argv=None) -> int:
@@ -117,7 +155,30 @@ def main(argv=None) -> int:
     p.add_argument("--chapter", action="append", help="grade only this chapter (repeatable)")
     p.add_argument("--submission-seconds", type=float, default=900,
                    help="total time cap for one submission (default 900)")
+    p.add_argument("--shard", type=shard_arg, help="grade only slice K of N (1-based), e.g. 3/8; "
+                   "join the slices with `autograder merge`")
+    p.add_argument("--backend", choices=["local", "docker"], default="local",
+                   help="where sandboxed workers run: here (default) or in containers of --image")
+    p.add_argument("--image", default="dlf-autograder:cpu",
+                   help="the kit's Docker image for --backend docker (default dlf-autograder:cpu)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("gradescope", help="build Gradescope's autograder bundle (setup.sh, run_autograder)")
+    p.add_argument("zip", type=Path, help="the bundle to write, e.g. ch6_autograder.zip")
+    p.add_argument("--chapter", action="append", help="chapter(s) the assignment grades (default: all)")
+    p.add_argument("--wheelhouse", type=Path, help="include these wheels so setup.sh needs no index")
+    p.set_defaults(func=cmd_gradescope)
+
+    p = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)   # what run_autograder calls
+    p.add_argument("submission", type=Path)
+    p.add_argument("results", type=Path)
+    p.add_argument("--chapter", action="append")
+    p.set_defaults(func=cmd_gradescope_run)
+
+    p = sub.add_parser("merge", help="join the outputs of `grade --shard K/N` into one")
+    p.add_argument("shard_outs", nargs="+", type=Path, help="the --out folders of the shards")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_merge)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS
+from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS, load_exercises
 
 DEMO_CLASS = KIT_ROOT / "examples" / "submissions"
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
@@ -37,7 +37,9 @@ def expected_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS)
     """Every generated file's path under `assignments` and the text it should hold."""
     sources = [solutions.parent / "autograder" / "public_conftest.py", *sorted(solutions.glob("ch*/*.py"))]
     targets = [assignments / "conftest.py", *(assignments / p.relative_to(solutions) for p in sources[1:])]
-    return {target: stub_source(source.read_text()) for source, target in zip(sources, targets)}
+    stubs = {target: stub_source(source.read_text()) for source, target in zip(sources, targets)}
+    data = {assignments / p.relative_to(solutions): p.read_text() for p in sorted(solutions.glob("ch*/data/*"))}
+    return stubs | data
 
 
 def _edited(source: str, find: str, replace: str, what: str) -> str:
@@ -51,9 +53,10 @@ def expected_demo(solutions: Path = SOLUTIONS, demo: Path = DEMO_CLASS) -> dict[
     that student's mutants and edits applied; modules the student owns are left alone."""
     from autograder.mistakes import all_mutants, mutant_source
 
+    graded = {f"{ex.chapter}/{ex.module}" for ex in load_exercises().values()}
     modules = {str(p.relative_to(solutions).with_suffix("")): p.read_text()
                for p in sorted(solutions.glob("ch*/*.py"))
-               if not p.name.startswith("test_") and p.name != "__init__.py"}
+               if str(p.relative_to(solutions).with_suffix("")) in graded}
     mutants = {m.id: m for chapter in {m.split("/")[0] for m in modules} for m in all_mutants(chapter)}
     files = {}
     for student, spec in tomllib.loads((demo.parent / "demo_class.toml").read_text()).items():

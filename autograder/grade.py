@@ -5,6 +5,10 @@ running the hidden suites with student code in sandboxed workers -> scores ->
 gradebook (one transaction per submission) and per-student outputs -> CSV and
 a summary. Re-running resumes: a submission whose files (and the kit) are
 unchanged is not graded again unless --regrade.
+
+Past one machine: `--shard K/N` grades only the students of slice K (1..N), chosen by
+a hash of the student's name (the same slice on every machine, whatever order the
+files come in); `autograder merge` (merge.py) joins the slices' outputs.
 """
 from __future__ import annotations
 
@@ -33,16 +37,25 @@ def kit_fingerprint() -> str:
     return h.hexdigest()
 
 
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Whether `student` belongs to slice K of N (1-based); every student is in exactly one."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
+
+
 # ------------------------------------------------------- inside a grading process
 
-def _init_grading_process(hide: list[str] = ()):
-    from autograder.sandbox import HIDE_ENV
+def _init_grading_process(hide: list[str] = (), backend: str = "local"):
+    from autograder.sandbox import BACKEND_ENV, HIDE_ENV
 
     import torch
 
     torch.set_num_threads(1)   # parallelism comes from --jobs; threads on top would oversubscribe
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
     os.environ[HIDE_ENV] = os.pathsep.join(hide)          # workers see neither the class's work nor OUT
+    os.environ[BACKEND_ENV] = backend                     # "local" or "docker:IMAGE" (sandbox.py)
 
 
 def grade_submission(root: str, chapter_list: list[str], submission_seconds: float) -> tuple[list, dict]:
@@ -105,7 +118,8 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 
 
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
-          chapter_list: list[str] | None = None, submission_seconds: float = 900) -> Summary:
+          chapter_list: list[str] | None = None, submission_seconds: float = 900,
+          shard: tuple[int, int] | None = None, backend: str = "local") -> Summary:
     from autograder.sandbox import Isolation, describe_isolation
 
     import torch
@@ -113,8 +127,15 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     chapter_list = chapter_list or chapters()
-    print(describe_isolation(Isolation.best_available(cuda=torch.cuda.is_available())), file=sys.stderr)
-    subs = ingest(Path(submissions), out / ".workspace")
+    cuda = torch.cuda.is_available()
+    if backend.startswith("docker:"):
+        print(f"backend: each grading process runs its workers in a container of {backend[7:]} "
+              "(no network, memory and pids limits, read-only root, no capabilities)", file=sys.stderr)
+    print(describe_isolation(Isolation.in_image(cuda) if backend.startswith("docker:")
+                             else Isolation.best_available(cuda)), file=sys.stderr)
+    subs = [s for s in ingest(Path(submissions), out / ".workspace") if in_shard(s.student, shard)]
+    if shard:
+        print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)
     fingerprint = kit_fingerprint()
     digest = lambda sub: hashlib.sha256(f"{sub.digest}:{fingerprint}:{','.join(chapter_list)}".encode()).hexdigest()
     summary = Summary()
@@ -129,7 +150,7 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         context = multiprocessing.get_context("spawn")
         hide = [str(out), str(Path(submissions).resolve())]
         with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process,
-                                    initargs=(hide,)) as pool:
+                                    initargs=(hide, backend)) as pool:
             futures = {pool.submit(grade_submission, str(s.root), chapter_list, submission_seconds): s
                        for s in todo}
             try:
@@ -163,6 +184,20 @@ def _record(book, out, sub: Submission, digest, results, info, summary: Summary)
 def _write_csv(book, out: Path, chapter_list):
     exercise_ids = [ex.id for ch in chapter_list for ex in chapter_exercises(ch)]
     write_grades_csv(out / "grades.csv", exercise_ids, book.scores())
+
+
+def write_class_outputs(book: Gradebook, out: Path) -> None:
+    """Every student's results.json and feedback, and grades.csv, from the gradebook alone."""
+    from autograder.config import load_exercises
+    from autograder.gradebook import results_of
+
+    exercises = load_exercises()
+    graded = set()
+    for row in book.rows():
+        results, info = results_of(row, exercises)
+        write_student_outputs(out, row["student"], results, info)
+        graded |= {r.exercise.id for r in results}
+    _write_csv(book, out, [ch for ch in chapters() if any(ex.id in graded for ex in chapter_exercises(ch))])
 
 
 def _summary_lines(book, chapter_list, summary: Summary) -> list[str]:

@@ -208,21 +208,9 @@ class Gradebook:
     def results(self, student: str, exercises: dict[str, Exercise] | None = None
                 ) -> tuple[list[ExerciseResult], dict] | None:
         """A student's ExerciseResults and info as recorded (None if not graded), so the
-        exports can be rebuilt from the gradebook alone. `exercises` (id -> Exercise, e.g.
-        config.load_exercises()) supplies the Exercise objects; unknown ids get one made
-        from the stored max_score."""
-        exercises = exercises or {}
-        for row in self.rows():
-            if row["student"] != student:
-                continue
-            results = []
-            for e in row["exercises"]:
-                exercise = exercises.get(e["exercise"]) or Exercise(
-                    e["exercise"], e["max_score"], DEFAULT_TIMEOUT, ())
-                results.append(ExerciseResult(exercise, e["score"], e["status"], e["passed"],
-                                              e["failed"], e["message"], e["hint"]))
-            return results, row["info"]
-        return None
+        exports can be rebuilt from the gradebook alone (see `results_of`)."""
+        row = next((r for r in self.rows() if r["student"] == student), None)
+        return None if row is None else results_of(row, exercises)
 
     def close(self):
         with self._lock:
@@ -234,3 +222,16 @@ class Gradebook:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def results_of(row: dict, exercises: dict[str, Exercise] | None = None) -> tuple[list[ExerciseResult], dict]:
+    """The ExerciseResults and info of one `Gradebook.rows()` entry. `exercises` (id -> Exercise,
+    e.g. config.load_exercises()) supplies the Exercise objects; unknown ids get one made from
+    the stored max_score."""
+    exercises = exercises or {}
+    results = []
+    for e in row["exercises"]:
+        exercise = exercises.get(e["exercise"]) or Exercise(e["exercise"], e["max_score"], DEFAULT_TIMEOUT, ())
+        results.append(ExerciseResult(exercise, e["score"], e["status"], e["passed"], e["failed"],
+                                      e["message"], e["hint"]))
+    return results, row["info"]

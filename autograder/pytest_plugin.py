@@ -176,8 +176,8 @@ def worker_pool(config):
     """One pool of sandboxed workers per process, shared by every pytest run in it."""
     global _pool
     if _pool is None:
-        from autograder.sandbox import Isolation, WorkerPool
-        _pool = WorkerPool(Isolation.best_available(cuda=torch.cuda.is_available()))
+        from autograder.sandbox import WorkerPool
+        _pool = WorkerPool.for_backend(cuda=torch.cuda.is_available())
         atexit.register(_pool.close)
     _pool.submission_seconds = config.getoption("--submission-seconds")
     return _pool

@@ -15,13 +15,24 @@ Isolation, by what the grader may do:
               address space without CUDA, processes, file size, open files, no
               core dumps); stdout/stderr to a capped file; no new privileges;
               results decoded as plain data only.
-  root only   new network namespace (no network at all), new PID namespace with
+  root        new network namespace (no network at all), new PID namespace with
               its own /proc (no view of other processes or their command lines),
               new mount namespace: the kit's solutions, hidden tests and
               grading.toml, the output folder and other students' work hidden,
               site-packages, the kit and the world-writable temp dirs read-only,
               the working dir a size-capped tmpfs; and a uid/gid of its own (no user).
+  not root    Landlock (autograder/landlock.py, Linux 5.13+, also inside Docker's default
+              seccomp profile): the same files hidden, writes only in its working dir,
+              no TCP, no signals to (or ptrace of) processes outside the sandbox.
 `describe_isolation()` says which hold; `autograder grade` prints it.
+
+Backends (`AUTOGRADER_BACKEND`, set by `autograder grade --backend`):
+  local       the zygote is a child process of the grading process (above).
+  docker      the zygote runs in a container of the kit's image (docker:IMAGE): no network,
+              memory and pids limits, read-only root, a tmpfs /tmp, every capability dropped,
+              no-new-privileges, a non-root user; its workers are forked and walled in there
+              (Landlock). It talks to the grading process over a unix socket in a shared
+              folder, so worker sockets are passed across exactly as with the local backend.
 """
 from __future__ import annotations
 
@@ -39,6 +50,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from autograder import landlock
 from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS
 from autograder.worker import recv_frame, send_frame
 
@@ -58,6 +70,10 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 # More paths to hide from workers (os.pathsep-separated): `autograder grade` puts OUT and SUBMISSIONS here.
 HIDE_ENV = "AUTOGRADER_SANDBOX_HIDE"
+# Which backend runs the zygote: "local" (default) or "docker:IMAGE".
+BACKEND_ENV = "AUTOGRADER_BACKEND"
+IMAGE_KIT_ROOT = "/opt/kit"            # where the Dockerfile puts the kit
+IMAGE_USER = "10001:10001"             # the image's `grader` user
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -79,6 +95,7 @@ class Isolation:
     cuda: bool
     limits: Limits = field(default_factory=Limits)
     hidden: list[str] = field(default_factory=list)
+    landlock: bool = False            # without namespaces: wall the worker in with Landlock
 
     @classmethod
     def best_available(cls, cuda: bool, hide=()) -> "Isolation":
@@ -87,7 +104,28 @@ class Isolation:
         needed = [Path(p).resolve() for p in (KIT_ROOT, sys.prefix, sys.base_prefix, tempfile.gettempdir())]
         hide = [p for p in hide if not any(Path(p).resolve() in (n, *n.parents) for n in needed)]
         hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
-        return cls(namespaces=root, uid=SANDBOX_UID_BASE if root else None, cuda=cuda, hidden=hidden)
+        namespaces = root and _namespaces_allowed()
+        return cls(namespaces=namespaces, uid=SANDBOX_UID_BASE if root else None, cuda=cuda, hidden=hidden,
+                   landlock=not namespaces and landlock.abi_version() > 0)
+
+
+    @classmethod
+    def in_image(cls, cuda: bool) -> "Isolation":
+        """Workers inside a container of the kit's image (the docker backend): a non-root user,
+        so Landlock hides the image's kit (/opt/kit) from them."""
+        kit = Path(IMAGE_KIT_ROOT)
+        return cls(namespaces=False, uid=None, cuda=cuda, landlock=landlock.abi_version() > 0,
+                   hidden=[str(kit / "solutions"), str(kit / "tests"), str(kit / "grading.toml")])
+
+
+def _namespaces_allowed() -> bool:
+    """Root may still be refused namespaces (a container without CAP_SYS_ADMIN, e.g. Docker's
+    defaults or Gradescope): try in a throwaway child."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def describe_isolation(iso: Isolation) -> str:
@@ -95,6 +133,12 @@ def describe_isolation(iso: Isolation) -> str:
         return ("sandbox: workers run as unprivileged users of their own with no network, their own PID and mount namespaces "
                 "(solutions, hidden tests, grading.toml and outputs hidden; site-packages read-only), "
                 "resource limits and a size-capped private tmpfs")
+    if iso.landlock:
+        who = "as unprivileged users of their own" if iso.uid is not None else "as you"
+        return (f"sandbox without namespaces, walled in by Landlock: workers run {who}, in their own session with "
+                "resource limits, cannot read solutions/, tests/, grading.toml or other students' work, write only "
+                "in a private temp dir, cannot open TCP connections nor signal other processes. Not enforced "
+                "without namespaces: no PID namespace, no memory cap on the temp dir, UDP not blocked.")
     return ("sandbox WITHOUT root: workers run as you, in their own session with resource limits and a "
             "private temp dir. Not enforced without root: no network namespace (student code could open "
             "sockets), no PID namespace, solutions/, tests/, grading.toml and the output folder stay "
@@ -228,6 +272,13 @@ def enter_sandbox(iso: Isolation, workdir: Path):
         os.setgid(iso.uid)
         os.setuid(iso.uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if iso.landlock:
+        landlock.restrict([*iso.hidden, *_other_workdirs(workdir)], writable=[str(workdir)])
+
+
+def _other_workdirs(workdir: Path) -> list[str]:
+    """Every sandbox's temp dir: other students' workers (ours is granted back by itself)."""
+    return [str(p) for p in workdir.parent.parent.glob("autograder-sandbox-*")]
 
 
 # ------------------------------------------------------------------ the zygote
@@ -292,6 +343,13 @@ def _warm_up():
         F.log_softmax(F.gelu(x), dim=1).sum() + y.sum() + torch.erf(x).mean()
 
 
+def zygote_connect(path: str):
+    """The zygote inside a container: reach the grading process through the shared folder."""
+    control = socket.socket(socket.AF_UNIX)
+    control.connect(path)
+    zygote_main(control.detach())
+
+
 def zygote_main(control_fd: int):
     import autograder.worker as worker
 
@@ -331,19 +389,64 @@ def zygote_main(control_fd: int):
 class Zygote:
     """Handle on the zygote process (one per trusted grading process)."""
 
-    def __init__(self, isolation: Isolation):
+    def __init__(self, isolation: Isolation, image: str | None = None):
         self.isolation = isolation
         self.base = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
         os.chmod(self.base, 0o711)
-        self.control, theirs = socket.socketpair()
+        self.container = None
+        if image:
+            self.proc, self.control = self._start_in_docker(image)
+        else:
+            self.proc, self.control = self._start_local()
+        self.count = 0
+
+    def _start_local(self):
+        ours, theirs = socket.socketpair()
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")}
         env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
-        self.proc = subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
              f"from autograder.sandbox import zygote_main; zygote_main({theirs.fileno()})"],
             pass_fds=[theirs.fileno()], env=env, cwd=self.base, stdin=subprocess.DEVNULL)
         theirs.close()
-        self.count = 0
+        return proc, ours
+
+    def _start_in_docker(self, image: str, start_seconds: float = 120):
+        """`docker run` the zygote with the base folder shared at the same path (see BACKEND_ENV)."""
+        import uuid
+
+        if os.geteuid() == 0:   # the image's user must write the workers' dirs
+            os.chown(self.base, *map(int, IMAGE_USER.split(":")))
+        user = IMAGE_USER if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"
+        path = self.base / "control.sock"
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(path))
+        os.chmod(path, 0o777)
+        listener.listen(1)
+        self.container = f"autograder-zygote-{uuid.uuid4().hex[:12]}"
+        limits = self.isolation.limits
+        cmd = ["docker", "run", "--rm", "--name", self.container, "--network", "none",
+               "--memory", str(limits.memory_bytes), "--memory-swap", str(limits.memory_bytes),
+               "--pids-limit", str(4 * limits.processes), "--read-only",
+               "--tmpfs", f"/tmp:size={limits.tmpfs_bytes},mode=1777", "--cap-drop", "ALL",
+               "--security-opt", "no-new-privileges", "--user", user,
+               "-v", f"{self.base}:{self.base}", "--workdir", str(self.base), "--entrypoint", "python",
+               *(["--gpus", "all"] if self.isolation.cuda else []),
+               image, "-I", "-c", f"import sys; sys.path.insert(0, {IMAGE_KIT_ROOT!r}); "
+               f"from autograder.sandbox import zygote_connect; zygote_connect({str(path)!r})"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=open(self.base / "docker.log", "wb"))
+        listener.settimeout(start_seconds)
+        try:
+            control, _ = listener.accept()
+        except (socket.timeout, TimeoutError):
+            proc.kill()
+            raise RuntimeError(f"the zygote container did not start within {start_seconds} s: "
+                               f"{(self.base / 'docker.log').read_text()[-2000:]}") from None
+        finally:
+            listener.close()
+        control.settimeout(None)
+        return proc, control
 
     def spawn(self) -> tuple[int, socket.socket, Path]:
         ours, theirs = socket.socketpair()
@@ -367,6 +470,8 @@ class Zygote:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            if self.container:
+                subprocess.run(["docker", "kill", self.container], capture_output=True)
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -442,12 +547,20 @@ class WorkerPool:
     A worker serves test after test; one that crashed or timed out is dropped, so
     the next test gets a fresh one. Each submission also has a total time cap."""
 
-    def __init__(self, isolation: Isolation, submission_seconds: float = 900):
-        self.zygote = Zygote(isolation)
+    def __init__(self, isolation: Isolation, submission_seconds: float = 900, image: str | None = None):
+        self.zygote = Zygote(isolation, image)
         self.submission_seconds = submission_seconds
         self.workers: dict[tuple, Worker] = {}
         self.started: dict[str, float] = {}
         self.hung: set[tuple[str, str]] = set()   # (submission, exercise) that timed out once
+
+    @classmethod
+    def for_backend(cls, cuda: bool) -> "WorkerPool":
+        """The pool BACKEND_ENV asks for: local workers, or workers in a container of an image."""
+        backend = os.environ.get(BACKEND_ENV, "local")
+        if backend.startswith("docker:"):
+            return cls(Isolation.in_image(cuda), image=backend.split(":", 1)[1])
+        return cls(Isolation.best_available(cuda))
 
     def seconds_left(self, submission: Path) -> float:
         start = self.started.setdefault(str(submission), time.monotonic())

@@ -107,3 +107,43 @@ def test_killed_batch_resumes_to_the_same_gradebook(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "already graded" in again.stderr
     assert _scores(resumed) == _scores(straight)
+
+
+def _without_timing(row):
+    return {**row, "graded_at": None, "info": {k: v for k, v in row["info"].items() if k != "seconds"}}
+
+
+def test_shards_merged_equal_one_run(demo, tmp_path):
+    from autograder.gradebook import Gradebook
+
+    out, _, _ = demo
+    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    for k, shard in enumerate(shards, 1):
+        proc = grade(DEMO, shard, "--shard", f"{k}/3", "--jobs", "1")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    merged = tmp_path / "merged"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "merge", *map(str, shards), "--out", str(merged)],
+                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    sizes = []
+    for shard in shards:
+        with Gradebook(shard / "gradebook.sqlite") as book:
+            sizes.append(len(book.students()))
+    assert sum(sizes) == 5 and max(sizes) < 5, sizes               # every student in exactly one shard
+    assert (merged / "grades.csv").read_text() == (out / "grades.csv").read_text()
+    with Gradebook(out / "gradebook.sqlite") as one, Gradebook(merged / "gradebook.sqlite") as joined:
+        assert [_without_timing(r) for r in joined.rows()] == [_without_timing(r) for r in one.rows()]
+    for student in (p.name for p in DEMO.iterdir()):
+        assert per_exercise(merged, student) == per_exercise(out, student)
+        assert (merged / student / "feedback.md").is_file()
+
+
+def test_a_shard_is_the_same_slice_everywhere():
+    from autograder.grade import in_shard
+
+    names = [f"student{i:03d}" for i in range(300)]
+    slices = [[s for s in names if in_shard(s, (k, 4))] for k in range(1, 5)]
+    assert sorted(sum(slices, [])) == names                         # a partition
+    assert all(50 <= len(s) <= 100 for s in slices), [len(s) for s in slices]
+    assert [s for s in reversed(names) if in_shard(s, (2, 4))] == slices[1][::-1]   # order does not matter

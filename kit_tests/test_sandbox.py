@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from autograder import landlock
 from autograder.config import KIT_ROOT, load_exercises
 from autograder.policy import PolicyViolation
 from autograder.runner import StudentError
@@ -13,14 +14,15 @@ from autograder.sandbox import Isolation, SandboxRunner, WorkerPool, describe_is
 from autograder.submission import modules_for
 
 ROOT = os.geteuid() == 0
-MODES = ["namespaces", "plain"] if ROOT else ["plain"]
+LANDLOCK = landlock.abi_version() > 0
+MODES = ["namespaces"] * ROOT + ["landlock"] * LANDLOCK + ["plain"]
 
 
 @pytest.fixture(scope="module", params=MODES)
 def pool(request):
     iso = Isolation.best_available(cuda=False)
-    if request.param == "plain":
-        iso.namespaces, iso.uid = False, None
+    if request.param != "namespaces":
+        iso.namespaces, iso.uid, iso.landlock = False, None, request.param == "landlock"
     pool = WorkerPool(iso)
     pool.mode = request.param
     yield pool
@@ -68,6 +70,43 @@ def relu(x):
         assert seen["solutions"] == []             # hidden behind an empty tmpfs
         assert seen["pids"] <= 3                   # its own PID namespace
         assert seen["net"] == 101                  # ENETUNREACH: no network at all
+    if pool.mode == "landlock":
+        assert seen["solutions"] == "PermissionError"
+        assert seen["net"] == 13                   # EACCES: TCP refused by Landlock
+
+
+@pytest.mark.skipif(not LANDLOCK, reason="Landlock is not available in this kernel")
+def test_landlock_hides_the_kit_and_other_workers(tmp_path):
+    iso = Isolation.best_available(cuda=False)
+    iso.namespaces, iso.uid, iso.landlock = False, None, True
+    other = WorkerPool(iso)
+    pool = WorkerPool(iso)
+    try:
+        spy = runner_for(other, tmp_path, "def relu(x):\n    return x\n")
+        spy.run(call, "relu", 1)
+        secret = next(iter(other.workers.values())).workdir
+        body = f'''import os, signal
+def relu(x):
+    out = {{}}
+    for name, path in [("grading", {str(KIT_ROOT / "grading.toml")!r}), ("other", {str(secret)!r}),
+                       ("tmp", "/tmp/escape.txt")]:
+        try:
+            out[name] = os.listdir(path) if os.path.isdir(path) else open(path, "a+").read()
+        except OSError as exc:
+            out[name] = type(exc).__name__
+    try:
+        os.kill(os.getppid(), 0)
+        out["signal"] = "sent"
+    except OSError as exc:
+        out["signal"] = type(exc).__name__
+    return out
+'''
+        seen = runner_for(pool, tmp_path, body).run(call, "relu", 0)
+        assert seen == {"grading": "PermissionError", "other": "PermissionError", "tmp": "PermissionError",
+                        "signal": "PermissionError"}, seen
+    finally:
+        pool.close()
+        other.close()
 
 
 def test_deadline_kills_and_next_call_gets_a_fresh_worker(pool, tmp_path):
@@ -105,11 +144,23 @@ def relu(x):
     runner = runner_for(pool, tmp_path, body, timeout=2)
     with pytest.raises(StudentError):
         runner.run(call, "relu", 1)
-    time.sleep(0.3)
     zygote = pool.zygote.proc.pid
     live = {w.pid for w in pool.workers.values() if w.alive}
-    strays = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == zygote and int(p) not in live]
+    deadline = time.monotonic() + 10        # a PID namespace's teardown is asynchronous: give a loaded machine time
+    while True:
+        strays = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == zygote and int(p) not in live
+                  and _state(p) != "Z"]
+        if not strays or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert strays == []
+
+
+def _state(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _ppid(pid):
@@ -138,3 +189,4 @@ def test_clever_objects_do_not_come_back(pool, tmp_path):
 def test_isolation_is_described():
     assert "WITHOUT root" in describe_isolation(Isolation(namespaces=False, uid=None, cuda=False))
     assert "unprivileged" in describe_isolation(Isolation(namespaces=True, uid=100_000, cuda=False))
+    assert "Landlock" in describe_isolation(Isolation(namespaces=False, uid=None, cuda=False, landlock=True))
