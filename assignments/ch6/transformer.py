@@ -1,0 +1,91 @@
+# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+"""A pre-norm transformer block and TinyGPT, a small decoder-only language model.
+
+The parts come from the other modules of this chapter (`attention`, `positional`,
+`kv_cache`). When this module is graded, those are the reference solutions, so a
+bug elsewhere costs points only once.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ch6.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from ch6.positional import LearnedPositionalEmbedding
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm encoder block: `nn.TransformerEncoderLayer(norm_first=True, activation='gelu', batch_first=True)`.
+
+    `TransformerBlock(d_model, nhead, dim_feedforward, dropout=0.0)` has the
+    submodules (so torch's state_dict loads): `self_attn` (`MultiHeadAttention(d_model,
+    nhead)`, batch first), `linear1` (d_model -> dim_feedforward), `linear2` (back),
+    `norm1`, `norm2` (`nn.LayerNorm(d_model)`, eps 1e-5).
+
+        x = src + SelfAttention(norm1(src))            # queries, keys, values all norm1(src)
+        out = x + linear2(dropout(gelu(linear1(norm2(x)))))   # exact (erf) GELU
+
+    `forward(src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0)`:
+    - `src [B, T, d_model]`; masks as `nn.MultiheadAttention` takes them (bool True =
+      NOT allowed): `src_mask [T, T]`, `src_key_padding_mask [B, T]`;
+    - `is_causal=True` with `src_mask=None` applies the causal mask (token t sees
+      tokens <= t); with a `src_mask` it is only a hint, as in torch;
+    - KV cache (used by TinyGPT for decoding): when `cache` is given, `src` holds only
+      the new positions; project them to queries, keys and values with
+      `self_attn.in_proj_weight / in_proj_bias`, split into heads `[B, nhead, T, head_dim]`,
+      append k and v to the cache with `cache.update(layer, k, v)`, and let the new
+      queries attend causally to everything cached (they are the *last* positions:
+      `causal_mask(T, T_all)`), then `self_attn.out_proj`. Masks are not used with a cache.
+    Dropout (with `dropout > 0` in training mode) goes where torch puts it; tests use 0.
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0):
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def forward(self, src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+class TinyGPT(nn.Module):
+    """A decoder-only language model: `TinyGPT(vocab_size, d_model, nhead, num_layers, max_len, dim_feedforward=None)`.
+
+    Submodules and attributes (these names, so a state_dict loads):
+    `tok_emb` (`nn.Embedding(vocab_size, d_model)`), `pos_emb`
+    (`LearnedPositionalEmbedding(max_len, d_model)`), `blocks` (`nn.ModuleList` of
+    `num_layers` `TransformerBlock(d_model, nhead, dim_feedforward)`), `norm_f`
+    (`nn.LayerNorm(d_model)`), `lm_head` (`nn.Linear(d_model, vocab_size, bias=False)`,
+    not tied to `tok_emb`), attribute `max_len`. `dim_feedforward` defaults to `4*d_model`.
+
+    `forward(idx, cache=None) -> logits [B, T, vocab_size]` for token ids `idx [B, T]`:
+    `x = tok_emb(idx) + pos_emb(positions)`, then every block, causally, then `norm_f`,
+    then `lm_head`.
+    - Without a cache the positions are `0..T-1`.
+    - With a `KVCache` (see kv_cache.py), `idx` holds only the *new* tokens: their
+      positions continue from `cache.seq_len`, and block i is called with
+      `cache=cache, layer=i`. A prompt, then one token at a time (or chunks), gives the
+      same logits as one full forward of the whole sequence.
+    - More than `max_len` positions in all raise ValueError (pos_emb does that).
+    """
+
+    def __init__(self, vocab_size, d_model, nhead, num_layers, max_len, dim_feedforward=None):
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def forward(self, idx, cache=None):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def next_token_loss(logits, targets, ignore_index=-100):
+    """Cross-entropy of next-token prediction: the mean over every non-ignored position.
+
+    `logits [B, T, V]`, `targets [B, T]` already shifted (targets[b, t] is the token
+    that follows position t). Positions whose target is `ignore_index` count neither
+    in the sum nor in the mean. Returns a 0-d tensor, like
+    `F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=ignore_index)`.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -1,0 +1,128 @@
+"""A pre-norm transformer block and TinyGPT, a small decoder-only language model.
+
+The parts come from the other modules of this chapter (`attention`, `positional`,
+`kv_cache`). When this module is graded, those are the reference solutions, so a
+bug elsewhere costs points only once.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ch6.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from ch6.positional import LearnedPositionalEmbedding
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm encoder block: `nn.TransformerEncoderLayer(norm_first=True, activation='gelu', batch_first=True)`.
+
+    `TransformerBlock(d_model, nhead, dim_feedforward, dropout=0.0)` has the
+    submodules (so torch's state_dict loads): `self_attn` (`MultiHeadAttention(d_model,
+    nhead)`, batch first), `linear1` (d_model -> dim_feedforward), `linear2` (back),
+    `norm1`, `norm2` (`nn.LayerNorm(d_model)`, eps 1e-5).
+
+        x = src + SelfAttention(norm1(src))            # queries, keys, values all norm1(src)
+        out = x + linear2(dropout(gelu(linear1(norm2(x)))))   # exact (erf) GELU
+
+    `forward(src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0)`:
+    - `src [B, T, d_model]`; masks as `nn.MultiheadAttention` takes them (bool True =
+      NOT allowed): `src_mask [T, T]`, `src_key_padding_mask [B, T]`;
+    - `is_causal=True` with `src_mask=None` applies the causal mask (token t sees
+      tokens <= t); with a `src_mask` it is only a hint, as in torch;
+    - KV cache (used by TinyGPT for decoding): when `cache` is given, `src` holds only
+      the new positions; project them to queries, keys and values with
+      `self_attn.in_proj_weight / in_proj_bias`, split into heads `[B, nhead, T, head_dim]`,
+      append k and v to the cache with `cache.update(layer, k, v)`, and let the new
+      queries attend causally to everything cached (they are the *last* positions:
+      `causal_mask(T, T_all)`), then `self_attn.out_proj`. Masks are not used with a cache.
+    Dropout (with `dropout > 0` in training mode) goes where torch puts it; tests use 0.
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.self_attn = MultiHeadAttention(d_model, nhead, batch_first=True)
+        self.linear1 = nn.Linear(d_model, dim_feedforward)
+        self.linear2 = nn.Linear(dim_feedforward, d_model)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+        ### END SOLUTION
+
+    def forward(self, src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0):
+        ### BEGIN SOLUTION
+        h = self.norm1(src)
+        if cache is None:
+            if is_causal and src_mask is None:
+                src_mask = ~causal_mask(src.shape[1], device=src.device)
+            attn, _ = self.self_attn(h, h, h, attn_mask=src_mask, key_padding_mask=src_key_padding_mask,
+                                     need_weights=False)
+        else:   # decoding with a KV cache: h holds only the new positions
+            B, T, E = h.shape
+            sa = self.self_attn
+            q, k, v = F.linear(h, sa.in_proj_weight, sa.in_proj_bias).split(E, dim=-1)
+            q, k, v = (t.view(B, T, sa.num_heads, sa.head_dim).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+            k, v = cache.update(layer, k, v)                                                       # (B, nh, T_all, hs)
+            out = scaled_dot_product_attention(q, k, v, attn_mask=causal_mask(T, k.shape[2], device=h.device))
+            attn = sa.out_proj(out.transpose(1, 2).reshape(B, T, E))                                # (B, T, E)
+        x = src + self.dropout(attn)
+        ff = self.linear2(self.dropout(F.gelu(self.linear1(self.norm2(x)))))
+        return x + self.dropout(ff)
+        ### END SOLUTION
+
+
+class TinyGPT(nn.Module):
+    """A decoder-only language model: `TinyGPT(vocab_size, d_model, nhead, num_layers, max_len, dim_feedforward=None)`.
+
+    Submodules and attributes (these names, so a state_dict loads):
+    `tok_emb` (`nn.Embedding(vocab_size, d_model)`), `pos_emb`
+    (`LearnedPositionalEmbedding(max_len, d_model)`), `blocks` (`nn.ModuleList` of
+    `num_layers` `TransformerBlock(d_model, nhead, dim_feedforward)`), `norm_f`
+    (`nn.LayerNorm(d_model)`), `lm_head` (`nn.Linear(d_model, vocab_size, bias=False)`,
+    not tied to `tok_emb`), attribute `max_len`. `dim_feedforward` defaults to `4*d_model`.
+
+    `forward(idx, cache=None) -> logits [B, T, vocab_size]` for token ids `idx [B, T]`:
+    `x = tok_emb(idx) + pos_emb(positions)`, then every block, causally, then `norm_f`,
+    then `lm_head`.
+    - Without a cache the positions are `0..T-1`.
+    - With a `KVCache` (see kv_cache.py), `idx` holds only the *new* tokens: their
+      positions continue from `cache.seq_len`, and block i is called with
+      `cache=cache, layer=i`. A prompt, then one token at a time (or chunks), gives the
+      same logits as one full forward of the whole sequence.
+    - More than `max_len` positions in all raise ValueError (pos_emb does that).
+    """
+
+    def __init__(self, vocab_size, d_model, nhead, num_layers, max_len, dim_feedforward=None):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.max_len = max_len
+        self.tok_emb = nn.Embedding(vocab_size, d_model)
+        self.pos_emb = LearnedPositionalEmbedding(max_len, d_model)
+        ff = dim_feedforward or 4 * d_model
+        self.blocks = nn.ModuleList([TransformerBlock(d_model, nhead, ff) for _ in range(num_layers)])
+        self.norm_f = nn.LayerNorm(d_model)
+        self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
+        ### END SOLUTION
+
+    def forward(self, idx, cache=None):
+        ### BEGIN SOLUTION
+        start = 0 if cache is None else cache.seq_len
+        positions = torch.arange(start, start + idx.shape[1], device=idx.device)
+        x = self.tok_emb(idx) + self.pos_emb(positions)                   # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, is_causal=True, cache=cache, layer=i)
+        return self.lm_head(self.norm_f(x))                               # (B, T, V)
+        ### END SOLUTION
+
+
+def next_token_loss(logits, targets, ignore_index=-100):
+    """Cross-entropy of next-token prediction: the mean over every non-ignored position.
+
+    `logits [B, T, V]`, `targets [B, T]` already shifted (targets[b, t] is the token
+    that follows position t). Positions whose target is `ignore_index` count neither
+    in the sum nor in the mean. Returns a 0-d tensor, like
+    `F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=ignore_index)`.
+    """
+    ### BEGIN SOLUTION
+    V = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=ignore_index)
+    ### END SOLUTION

@@ -1,0 +1,79 @@
+"""Position information for transformers: sinusoidal, learned and rotary (RoPE).
+
+Attention by itself does not know the order of the tokens; these give it.
+"""
+import torch
+import torch.nn as nn
+
+
+def sinusoidal_positions(num_positions, dim):
+    """The fixed sinusoidal encodings of "Attention Is All You Need", `[num_positions, dim]`.
+
+    `PE[p, 2i] = sin(p / 10000^(2i/dim))` and `PE[p, 2i+1] = cos(p / 10000^(2i/dim))`:
+    even columns sine, odd columns cosine, the pair (2i, 2i+1) sharing a frequency.
+    An odd `dim` ends with a sine column. Returns a CPU tensor of torch's default
+    dtype (float32 unless changed).
+    Hint: compute the angles `p * 10000^(-2i/dim)` in float64, then convert.
+    """
+    ### BEGIN SOLUTION
+    p = torch.arange(num_positions, dtype=torch.float64)[:, None]          # (P, 1)
+    two_i = torch.arange(0, dim, 2, dtype=torch.float64)                   # (ceil(dim/2),)
+    angles = p * 10000.0 ** (-two_i / dim)                                 # (P, ceil(dim/2))
+    pe = torch.zeros(num_positions, dim, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(angles)
+    pe[:, 1::2] = torch.cos(angles[:, : dim // 2])
+    return pe.to(torch.get_default_dtype())
+    ### END SOLUTION
+
+
+class LearnedPositionalEmbedding(nn.Module):
+    """A learned vector per position: `LearnedPositionalEmbedding(max_len, dim)`.
+
+    - parameter `weight` of shape `[max_len, dim]`, initialised like `nn.Embedding`
+      (standard normal);
+    - `forward(positions)`: `positions` is an integer tensor of any shape; returns
+      `weight[positions]`, shape `positions.shape + (dim,)`;
+    - a position `>= max_len` (or negative) raises ValueError with a message that
+      names `max_len`, e.g. "position 12 is out of range for max_len 10".
+    """
+
+    def __init__(self, max_len, dim):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.max_len = max_len
+        self.weight = nn.Parameter(torch.randn(max_len, dim))
+        ### END SOLUTION
+
+    def forward(self, positions):
+        ### BEGIN SOLUTION
+        if positions.numel() and (positions.max() >= self.max_len or positions.min() < 0):
+            bad = positions.max().item() if positions.max() >= self.max_len else positions.min().item()
+            raise ValueError(f"position {bad} is out of range for max_len {self.max_len}")
+        return self.weight[positions]
+        ### END SOLUTION
+
+
+def apply_rope(x, positions, base=10000.0):
+    """Rotary position embedding (RoPE) of `x[..., T, D]` (D even).
+
+    Each interleaved pair of features `(x[..., 2i], x[..., 2i+1])` at time t is
+    rotated by the angle `positions[t] * base^(-2i/D)`:
+        out[..., 2i]   = x[..., 2i] * cos - x[..., 2i+1] * sin
+        out[..., 2i+1] = x[..., 2i] * sin + x[..., 2i+1] * cos
+    `positions` is a 1-D tensor of length T (integers or floats; need not start at
+    0, e.g. positions continuing after a KV cache). `x` may be any view (e.g.
+    `q.transpose(1, 2)`). Returns a new tensor like `x` (same shape, dtype,
+    device); `x` itself is not modified. Because of the rotation, the dot product
+    of a rotated query and a rotated key depends only on their relative position.
+    """
+    ### BEGIN SOLUTION
+    D = x.shape[-1]
+    freqs = base ** (-torch.arange(0, D, 2, dtype=torch.float64, device=x.device) / D)   # (D/2,)
+    angles = positions.to(device=x.device, dtype=torch.float64)[:, None] * freqs         # (T, D/2)
+    cos, sin = torch.cos(angles).to(x.dtype), torch.sin(angles).to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]                                              # (..., T, D/2)
+    out = torch.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin
+    out[..., 1::2] = even * sin + odd * cos
+    return out
+    ### END SOLUTION
