@@ -69,9 +69,19 @@ def _within(path: Path, other: Path) -> bool:
     return path == other or other in path.parents
 
 
+def _exists(path: Path) -> bool:
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True    # there, but not ours to look at: hide it all the same
+    return True
+
+
 def readable_roots(hidden: list[Path]) -> list[Path]:
     """Paths whose trees together hold every file except those under `hidden`."""
-    hidden = [p for p in hidden if p.exists()]
+    hidden = [p for p in hidden if _exists(p)]
     roots: list[Path] = []
 
     def walk(directory: Path):
@@ -82,7 +92,7 @@ def readable_roots(hidden: list[Path]) -> list[Path]:
         for child in children:
             if any(_within(child, h) for h in hidden):
                 continue                        # hidden itself
-            if any(_within(h, child) for h in hidden) and child.is_dir() and not child.is_symlink():
+            if any(_within(h, child) for h in hidden) and not child.is_symlink():
                 walk(child)                     # holds something hidden: grant around it
             else:
                 roots.append(child)

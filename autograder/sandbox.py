@@ -267,13 +267,13 @@ def enter_sandbox(iso: Isolation, workdir: Path):
                        "LANG": "C.UTF-8"})
     tempfile.tempdir = str(workdir)
     _set_limits(iso)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if iso.landlock:   # before the uid drop: the walk around hidden paths must see every folder
+        landlock.restrict([*iso.hidden, *_other_workdirs(workdir)], writable=[str(workdir)])
     if iso.uid is not None:
         os.setgroups([])
         os.setgid(iso.uid)
         os.setuid(iso.uid)
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if iso.landlock:
-        landlock.restrict([*iso.hidden, *_other_workdirs(workdir)], writable=[str(workdir)])
 
 
 def _other_workdirs(workdir: Path) -> list[str]:

@@ -25,15 +25,19 @@ class TransformerBlock(nn.Module):
 
     `forward(src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0)`:
     - `src [B, T, d_model]`; masks as `nn.MultiheadAttention` takes them (bool True =
-      NOT allowed): `src_mask [T, T]`, `src_key_padding_mask [B, T]`;
+      NOT allowed; a float mask is added to the scores): `src_mask [T, T]`,
+      `src_key_padding_mask [B, T]` (bool, True = padding);
     - `is_causal=True` with `src_mask=None` applies the causal mask (token t sees
       tokens <= t); with a `src_mask` it is only a hint, as in torch;
     - KV cache (used by TinyGPT for decoding): when `cache` is given, `src` holds only
-      the new positions; project them to queries, keys and values with
+      the new positions; project norm1 of them to queries, keys and values with
       `self_attn.in_proj_weight / in_proj_bias`, split into heads `[B, nhead, T, head_dim]`,
       append k and v to the cache with `cache.update(layer, k, v)`, and let the new
       queries attend causally to everything cached (they are the *last* positions:
-      `causal_mask(T, T_all)`), then `self_attn.out_proj`. Masks are not used with a cache.
+      `causal_mask(T, T_all)`), then `self_attn.out_proj`; the residuals and the
+      feed-forward are as above. The masks and `is_causal` are ignored with a cache.
+      Fed in pieces like this, a sequence gives the same outputs as one forward with
+      the causal mask.
     Dropout (with `dropout > 0` in training mode) goes where torch puts it; tests use 0.
     """
 
@@ -81,8 +85,9 @@ class TinyGPT(nn.Module):
     not tied to `tok_emb`), attribute `max_len`. `dim_feedforward` defaults to `4*d_model`.
 
     `forward(idx, cache=None) -> logits [B, T, vocab_size]` for token ids `idx [B, T]`:
-    `x = tok_emb(idx) + pos_emb(positions)`, then every block, causally, then `norm_f`,
-    then `lm_head`.
+    `x = tok_emb(idx) + pos_emb(positions)`, then every block with causal attention
+    (`block(x, is_causal=True)`, or a causal `src_mask` in the block's polarity), then
+    `norm_f`, then `lm_head`.
     - Without a cache the positions are `0..T-1`.
     - With a `KVCache` (see kv_cache.py), `idx` holds only the *new* tokens: their
       positions continue from `cache.seq_len`, and block i is called with
