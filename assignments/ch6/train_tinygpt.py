@@ -7,9 +7,10 @@ When the chapter is done, run (a minute at most on a laptop CPU):
 It uses your CharTokenizer and lm_examples (tokenizer.py), TinyGPT and
 next_token_loss (transformer.py, with your attention, positional and kv_cache
 parts) and generate (sampling.py). You should see the loss fall from about
-ln(vocab size) ~ 3.7 to well under 1.5, then a sample that reads like the log
-of a lighthouse keeper, generated with the KV cache, and a check that greedy
-decoding gives the same text with and without the cache.
+ln(vocab size) = ln(37) = 3.6 to under 0.5 (the model learns the text by heart:
+it is small), then a sample that reads like the log of a lighthouse keeper,
+generated with the KV cache, and a check that greedy decoding gives the same
+text with and without the cache. `--steps 100` for a quicker look.
 """
 import argparse
 import math
