@@ -104,9 +104,13 @@ class Isolation:
         needed = [Path(p).resolve() for p in (KIT_ROOT, sys.prefix, sys.base_prefix, tempfile.gettempdir())]
         hide = [p for p in hide if not any(Path(p).resolve() in (n, *n.parents) for n in needed)]
         hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
-        namespaces = root and _namespaces_allowed()
-        return cls(namespaces=namespaces, uid=SANDBOX_UID_BASE if root else None, cuda=cuda, hidden=hidden,
-                   landlock=not namespaces and landlock.abi_version() > 0)
+        # AUTOGRADER_NO_NAMESPACES=1: behave as in a container that refuses them (tests of that mode)
+        namespaces = root and not os.environ.get("AUTOGRADER_NO_NAMESPACES") and _namespaces_allowed()
+        # Without namespaces nothing can open a closed folder (like /root) for another uid: when
+        # Python lives in one, workers keep root's uid (Landlock still walls them in).
+        reachable = namespaces or not any(_closed_ancestor(Path(p)) for p in (sys.base_prefix, sys.prefix, KIT_ROOT))
+        return cls(namespaces=namespaces, uid=SANDBOX_UID_BASE if root and reachable else None, cuda=cuda,
+                   hidden=hidden, landlock=not namespaces and landlock.abi_version() > 0)
 
 
     @classmethod
