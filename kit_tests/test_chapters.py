@@ -92,3 +92,17 @@ def test_public_tests_pass_on_solutions_and_fail_in_one_line_on_stubs(chapter):
     for body in bodies:
         lines = [line for line in body.splitlines() if line.strip() and not line.startswith("=")]
         assert len(lines) == 1 and "is not implemented yet" in lines[0], body
+
+
+def test_a_crash_like_a_known_mistake_is_named_wherever_it_happens(tmp_path):
+    """The student's crash is on another line than the mutant's: the hint still comes."""
+    source = (KIT_ROOT / "solutions" / "ch6" / "positional.py").read_text()
+    crashing = source.replace("    pe[:, 1::2] = torch.cos(angles[:, : dim // 2])",
+                              "\n\n    pe[:, 1::2] = torch.cos(angles)")
+    assert crashing != source
+    (tmp_path / "ch6").mkdir()
+    (tmp_path / "ch6" / "positional.py").write_text(crashing)
+    results, _ = check_results(tmp_path, "ch6", tmp_path, "--no-public",
+                               "--exercise", "ch6.positional.sinusoidal_positions")
+    (test,) = results["tests"]
+    assert test["score"] < test["max_score"] and "crashes for an odd dim" in test["output"], test
