@@ -1,6 +1,7 @@
 """Batch grading throughput: the engine against the naive way, side by side.
 
     python bench/grading_throughput.py [--n 50] [--jobs 2] [--chapter ch2]
+    python bench/grading_throughput.py --compare-docker [--image dlf-autograder:cpu]
 
 Makes N copies of the solutions as a class, then grades it
   - with the engine: `autograder grade` (sandboxed workers, torch imported once
@@ -8,7 +9,8 @@ Makes N copies of the solutions as a class, then grades it
   - the naive way most course autograders use: one fresh `pytest` process per
     submission, student code in-process, run `--jobs` at a time;
 prints submissions per minute for both, the ratio, and whether every
-submission got the same score both ways.
+submission got the same score both ways. With --compare-docker the second way is
+the engine with `--backend docker` (workers in containers of --image) instead.
 """
 import argparse
 import concurrent.futures as cf
@@ -32,9 +34,9 @@ def make_class(root: Path, n: int, chapter: str) -> Path:
     return subs
 
 
-def engine(subs: Path, out: Path, jobs: int, chapter: str) -> dict[str, float]:
+def engine(subs: Path, out: Path, jobs: int, chapter: str, *extra: str) -> dict[str, float]:
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
-                    "--jobs", str(jobs), "--chapter", chapter], check=True, capture_output=True)
+                    "--jobs", str(jobs), "--chapter", chapter, *extra], check=True, capture_output=True)
     with open(out / "grades.csv") as f:
         return {row["student"]: float(row["total"]) for row in csv.DictReader(f)}
 
@@ -64,11 +66,17 @@ def main():
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--chapter", default="ch2")
+    parser.add_argument("--compare-docker", action="store_true",
+                        help="compare with the engine's docker backend instead of the naive way")
+    parser.add_argument("--image", default="dlf-autograder:cpu")
     args = parser.parse_args()
+    docker = lambda subs, out, jobs, chapter: engine(subs, out, jobs, chapter, "--backend", "docker",
+                                                     "--image", args.image)
+    other = ("docker backend", docker) if args.compare_docker else ("naive (pytest each)", naive)
     with tempfile.TemporaryDirectory() as tmp:
         subs = make_class(Path(tmp), args.n, args.chapter)
         timings = {}
-        for name, fn in (("engine", engine), ("naive", naive)):
+        for name, fn in (("engine", engine), ("naive", other[1])):
             start = time.perf_counter()
             scores = fn(subs, Path(tmp) / f"out-{name}", args.jobs, args.chapter)
             timings[name] = (time.perf_counter() - start, scores)
@@ -76,14 +84,14 @@ def main():
     per_min = lambda t: args.n / t * 60
     print(f"{args.n} submissions of {args.chapter}, {args.jobs} jobs")
     print(f"engine (sandboxed): {t_engine:7.1f} s  {per_min(t_engine):6.1f} submissions/min")
-    print(f"naive (pytest each): {t_naive:7.1f} s  {per_min(t_naive):6.1f} submissions/min")
+    print(f"{other[0]}: {t_naive:7.1f} s  {per_min(t_naive):6.1f} submissions/min")
     print(f"ratio: {t_naive / t_engine:.2f}x")
     same = s_engine == s_naive
     print(f"identical scores: {same} (engine {sorted(set(s_engine.values()))}, "
-          f"naive {sorted(set(s_naive.values()))}, students {len(s_engine)} / {len(s_naive)})")
+          f"{other[0]} {sorted(set(s_naive.values()))}, students {len(s_engine)} / {len(s_naive)})")
     for student in sorted(set(s_engine) | set(s_naive)):
         if s_engine.get(student) != s_naive.get(student):
-            print(f"  differs: {student}: engine {s_engine.get(student)}, naive {s_naive.get(student)}")
+            print(f"  differs: {student}: engine {s_engine.get(student)}, {other[0]} {s_naive.get(student)}")
     return 0 if same else 1
 
 
