@@ -18,3 +18,15 @@ def raises_value_error(impl, name, args, kwargs):
     except Exception as exc:
         return f"{type(exc).__name__} (expected ValueError)"
     return "no exception (expected ValueError)"
+
+
+def raises(impl, name, args, kwargs):
+    """'raised' when impl.<name>(*args, **kwargs) raises any exception (rule 8: the type is
+    checked only where the curriculum names it), else 'no exception'."""
+    try:
+        getattr(impl, name)(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except Exception:
+        return "raised"
+    return "no exception"

@@ -312,8 +312,8 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
                     done.append(n)
             except NotImplementedError:
                 raise
-            except Exception as exc:
-                return {"completed_chunks": done, "error": type(exc).__name__}
+            except Exception:   # any exception type (the curriculum names none for TinyGPT)
+                return {"completed_chunks": done, "error": "raised"}
             return {"completed_chunks": done, "error": None}
         if mode == "flops":   # arg: the cache lengths at which a one-token step is counted
             from torch.utils.flop_counter import FlopCounterMode
@@ -550,14 +550,14 @@ def test_gpt_more_than_max_len_positions_raise(student, case):
     cfg = GPTS["default-ff"]                                   # max_len 12
     sd = gpt_state(cfg, seed=90)
     if case == "full-T13":
-        idx, chunks, want = token_ids(cfg, 2, 13, 91, "cpu"), None, {"completed_chunks": [], "error": "ValueError"}
-        what = f"{gpt_text(cfg)}(idx[2,13]): 13 positions > max_len 12 must raise ValueError"
+        idx, chunks, want = token_ids(cfg, 2, 13, 91, "cpu"), None, {"completed_chunks": [], "error": "raised"}
+        what = f"{gpt_text(cfg)}(idx[2,13]): 13 positions > max_len 12 must raise an error"
     else:
         chunks = TOO_LONG[case]
         idx = token_ids(cfg, 2, sum(chunks), 92, "cpu")
-        want = {"completed_chunks": chunks[:-1], "error": "ValueError"}
+        want = {"completed_chunks": chunks[:-1], "error": "raised"}
         what = (f"{gpt_text(cfg)} with a KVCache, chunks {chunks}: the chunks up to 12 positions in all work, "
-                "the one going past max_len 12 must raise ValueError")
+                "the one going past max_len 12 must raise an error")
     got = student.run(gpt, "raises", cfg, sd, idx, chunks)
     expect_equal(got, want, what=what)
 
