@@ -21,7 +21,12 @@ random mask and never padding (sequences are right-padded).
 
 float32: atol = max(default, 4 * the reference's own float32-vs-float64 error) (see
 `expected`), so a correct solution that rounds differently is not punished.
-"""
+
+
+The block's cache=/layer= arguments are this kit's convention (the docstring's), not the
+curriculum's: a block without them skips its cache tests, and a TinyGPT that talks to its
+blocks another way keeps its own blocks (the trusted block is used only when the TinyGPT
+calls blocks as the docstring says), so any curriculum-conforming solution can score."""
 import math
 
 import pytest
@@ -215,9 +220,18 @@ def block_cached(impl, cfg, sd, x, chunks, layer, num_layers):
     m.load_state_dict(sd)
     cache, outs, t = Cache(num_layers), [], 0
     for n in chunks:
-        outs.append(m(x[:, t:t + n], cache=cache, layer=layer))
+        try:
+            outs.append(m(x[:, t:t + n], cache=cache, layer=layer))
+        except TypeError as exc:   # a block without the docstring's cache=/layer= (not in the curriculum)
+            if not outs and ("cache" in str(exc) or "layer" in str(exc)):
+                return {"no_cache_api": str(exc)}
+            raise
         t += n
     return {"outs": outs, "keys": cache.keys, "values": cache.values, "x_after": x}
+
+
+NO_CACHE_API = ("this TransformerBlock takes no cache=/layer= arguments (the docstring's convention; the "
+                "curriculum does not require it): TinyGPT's tests check decoding with a cache")
 
 
 def gpt(impl, mode, cfg, sd, idx, arg=None):
@@ -278,16 +292,37 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
         def seq_len(self):
             return 0 if self.keys[0] is None else self.keys[0].shape[2]
 
+    def loaded():
+        model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
+        model.to(device=idx.device, dtype=sd["tok_emb.weight"].dtype)
+        model.load_state_dict(sd)
+        return model
+
+    def talks_like_the_docstring(model):
+        """Does this TinyGPT call its blocks as the docstring says (cache=, layer=)? Else it
+        keeps its own blocks: the curriculum leaves that protocol open."""
+        try:
+            with torch.no_grad():
+                model(idx[:, :1])
+                model(idx[:, :1], cache=Cache(cfg["args"][3]))
+        except TypeError:
+            return False
+        except Exception:
+            pass   # any other error is the student's, and shows in the real run
+        return True
+
     saved = impl.TransformerBlock
     impl.TransformerBlock = Block
     try:
-        model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
         if mode == "state":
+            model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
             return {"shapes": {k: tuple(v.shape) for k, v in model.state_dict().items()},
                     "lm_head_is_tok_emb": model.lm_head.weight is model.tok_emb.weight,
                     "max_len": model.max_len}
-        model.to(device=idx.device, dtype=sd["tok_emb.weight"].dtype)
-        model.load_state_dict(sd)
+        model = loaded()
+        if not talks_like_the_docstring(model):
+            impl.TransformerBlock = saved
+            model = loaded()
         cache = Cache(cfg["args"][3])
         if mode == "forward":
             return {"logits": model(idx), "idx_after": idx}
@@ -420,6 +455,8 @@ def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, d
     what = (f"TransformerBlock(12, 3, 20) fed src[2,7,12] in chunks of {chunks} with cache=KVCache(3), layer=1, "
             f"on {device} {DTYPE_NAMES[dtype]}")
     got = student.run(block_cached, cfg, sd, x, chunks, layer, num_layers)
+    if "no_cache_api" in got:
+        pytest.skip(NO_CACHE_API)
     want, atol = expected(reference, block_run, (cfg, sd, x, causal), dtype)
     t = 0
     for i, n in enumerate(chunks):
@@ -452,7 +489,8 @@ def test_block_new_tensors_follow_the_input_device(student, reference, path):
         return block_cached, (cfg, sd, x, [3, 2, 2], 0, 1)
 
     probe, args = problem("cpu")
-    student.run(probe, *args)   # must run on the CPU first (so a stub fails here rather than skips)
+    if "no_cache_api" in student.run(probe, *args):   # on the CPU first (so a stub fails here rather than skips)
+        pytest.skip(NO_CACHE_API)
     probe, args = problem("meta")
     try:
         got = student.run(probe, *args)
