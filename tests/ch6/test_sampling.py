@@ -220,18 +220,6 @@ def test_top_p_tiny_p_keeps_the_top_token(student, reference, p, device, dtype):
                "is always kept", expected=expected)
 
 
-@pytest.mark.exercise("ch6.sampling.top_p_filter")
-@pytest.mark.parametrize("p", [1.0, 1.5])
-def test_top_p_one_keeps_everything(student, reference, p, device, dtype):
-    """The tail's probabilities fall below float rounding (sums reach 1.0 before the end): kept all the same."""
-    rows = [[0.0, -2.0, -20.0, -40.0, -60.0, -150.0, -800.0, NEG_INF],
-            [-45.0, 3.0, NEG_INF, -70.0, 2.5, -38.0, -900.0, -1.0]]
-    logits = torch.tensor(rows, device=device, dtype=dtype)
-    run_filter(student, reference, "top_p_filter", logits, p,
-               f"top_p_filter(logits {rows}, p={p}) {where(device, dtype)}: p >= 1 keeps every logit, "
-               "also those whose probability rounds to 0", expected=logits)
-
-
 def nucleus_margin(logits, p):
     """Smallest |running sum - p| over the sorted probabilities (float64) of every row."""
     probs = torch.softmax(logits.double().cpu(), dim=-1).sort(dim=-1, descending=True).values
@@ -259,16 +247,6 @@ def test_top_p_single_row_without_batch_dim(student, reference, device, dtype):
     run_filter(student, reference, "top_p_filter", logits, 0.8,
                f"top_p_filter(a single row [5] with softmax {probs}, p=0.8) {where(device, dtype)}",
                expected=expected)
-
-
-@pytest.mark.exercise("ch6.sampling.top_p_filter")
-@pytest.mark.parametrize("p", [0.0, -0.2])
-def test_top_p_rejects_nonpositive_p(student, reference, p):
-    logits = torch.randn(2, 5, generator=torch.Generator().manual_seed(0))
-    want = reference.run(raises, "top_p_filter", [logits, p], {})
-    check_reference(want, "raised", f"top_p_filter(logits, p={p})")
-    got = student.run(raises, "top_p_filter", [logits, p], {})
-    expect_equal(got, "raised", what=f"top_p_filter(logits [2, 5], p={p}): p must be > 0, so it must raise")
 
 
 # ========================================================================== sample

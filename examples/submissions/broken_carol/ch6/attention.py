@@ -26,8 +26,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     - `attn_mask` broadcasts to `[..., L, S]`. bool: True = attend, False = masked
       out (its score becomes -inf). float: added to the scores.
     - `is_causal=True`: query i attends to keys 0..i only, aligned at the top-left
-      corner as in torch (when L != S, query i still sees keys j <= i). Passing both
-      `is_causal=True` and an `attn_mask` raises ValueError (torch refuses it too).
+      corner as in torch (when L != S, query i still sees keys j <= i). Give one or the
+      other, not both: torch's fused kernels refuse the pair (its CPU math path combines
+      them), so the tests never pass both; this solution raises ValueError.
     - `dropout_p > 0` zeroes attention weights with that probability and scales
       the rest by `1/(1-dropout_p)`, as torch does; the tests use 0.
     - the output keeps query's leading dims: the mask may broadcast up to them,
