@@ -261,10 +261,13 @@ def pytest_runtest_makereport(item, call):
     if not report.failed or call.excinfo is None:
         return
     exc = call.excinfo.value
-    report.user_properties.append(("message", short_message(exc)))
+    unfinished = "is not implemented yet" in str(exc)
+    message = short_message(exc)
+    if isinstance(exc, StudentError) and not unfinished:   # a crash: say which check it was in
+        message = f"{message}; during {item.name}"
+    report.user_properties.append(("message", message))
     report.user_properties.append(("status", _status(exc)))
     student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
-    unfinished = "is not implemented yet" in str(exc)
     if isinstance(exc, (Mismatch, StudentError)) and isinstance(student, Student) and not unfinished:
         hint = known_mistake(student)
         if hint:
