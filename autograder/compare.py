@@ -41,6 +41,46 @@ def is_close(got, want, *, rtol=None, atol=None) -> bool:
     return find_mismatch(got, want, rtol=rtol, atol=atol) is None
 
 
+def reference_answer(reference, probe, args, dtype):
+    """The reference's answer to `probe(*args)` and the absolute tolerance to compare with it.
+
+    float32: atol = max(1e-5, 4 * the reference's own float32-vs-float64 error), so a
+    correct solution that rounds differently (float64 inside, loops, another order of
+    operations) is not punished for rounding torch itself makes; float64: the
+    default tolerances (atol None)."""
+    want = reference.run(probe, *args)
+    if dtype != torch.float32:
+        return want, None
+    want64 = reference.run(probe, *to_float64(args))
+    return want, max(1e-5, 4 * max_abs_diff(want, want64))
+
+
+def to_float64(value):
+    """Plain data with every floating tensor in float64."""
+    if isinstance(value, torch.Tensor):
+        return value.double() if value.is_floating_point() else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_float64(v) for v in value)
+    if isinstance(value, dict):
+        return {k: to_float64(v) for k, v in value.items()}
+    return value
+
+
+def max_abs_diff(a, b) -> float:
+    """Largest |a - b| over the finite floating elements of two like structures."""
+    if isinstance(a, torch.Tensor):
+        if not a.is_floating_point() or not a.numel():
+            return 0.0
+        a, b = a.double().cpu(), b.double().cpu()
+        finite = a.isfinite() & b.isfinite()
+        return (a - b)[finite].abs().max().item() if finite.any() else 0.0
+    if isinstance(a, (list, tuple)):
+        return max((max_abs_diff(x, y) for x, y in zip(a, b)), default=0.0)
+    if isinstance(a, dict):
+        return max((max_abs_diff(a[k], b[k]) for k in a), default=0.0)
+    return 0.0
+
+
 def describe(value) -> str:
     """A short description of a value's kind, for messages."""
     if isinstance(value, torch.Tensor):

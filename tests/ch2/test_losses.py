@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_close, expect_equal
-from autograder.probes import apply, raises_value_error
+from autograder.probes import apply, raises, raises_value_error
 
 REDUCTIONS = ["none", "mean", "sum"]
 CE_SHAPES = [(5, 7), (9, 4)]                  # (N, C): fewer and more samples than classes
@@ -93,20 +93,6 @@ def upstream(reduction, n, device, dtype, seed=0):
     g = torch.Generator().manual_seed(seed + 500)
     shape = (n,) if reduction == "none" else ()
     return (torch.randn(shape, generator=g, dtype=torch.float64) - 0.7).to(device=device, dtype=dtype)
-
-
-# ------------------------------------------------------------------ probes
-
-
-
-def raises(impl, name, args, kwargs):
-    try:
-        getattr(impl, name)(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception:
-        return "raised"
-    return "no exception (expected an error)"
 
 
 # ------------------------------------------------------------------ checks

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
+from autograder.compare import expect_close, expect_equal, reference_answer
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "gelu"]
 # Layer widths d_0 = D, d_1, ..., d_L: no two consecutive equal, none equal to N (= 7), so a
@@ -70,39 +70,6 @@ def make_problem(dims, n, device, dtype, seed, shuffle_keys=False):
     return x.to(**to), {k: v.to(**to) for k, v in params.items()}, grad_out.to(**to)
 
 
-def to_float64(value):
-    if isinstance(value, torch.Tensor):
-        return value.double() if value.is_floating_point() else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_float64(v) for v in value)
-    if isinstance(value, dict):
-        return {k: to_float64(v) for k, v in value.items()}
-    return value
-
-
-def max_abs_diff(a, b):
-    if isinstance(a, torch.Tensor):
-        return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
-    if isinstance(a, (list, tuple)):
-        return max((max_abs_diff(x, y) for x, y in zip(a, b)), default=0.0)
-    if isinstance(a, dict):
-        return max((max_abs_diff(a[k], b[k]) for k in a), default=0.0)
-    return 0.0
-
-
-def expected(reference, probe, args, dtype):
-    """The reference's answer and the absolute tolerance for comparing with it.
-
-    float32: atol = max(1e-5, 4 * the reference's own float32-vs-float64 error), so a
-    solution that computes differently (float64 inside, loops) is not punished for
-    rounding that the reference itself makes. float64: the default tolerances."""
-    want = reference.run(probe, *args)
-    if dtype != torch.float32:
-        return want, None
-    want64 = reference.run(probe, *to_float64(args))
-    return want, max(1e-5, 4 * max_abs_diff(want, want64))
-
-
 def expect_grads(got, want, atol, what):
     """Every params key must be there; an "x" key is optional but then must be right."""
     names = sorted((k for k in want if k != "x"), key=lambda k: (int(k[1:]), k[0] != "W"))
@@ -126,7 +93,7 @@ def test_forward_matches_torch(student, reference, layers, activation, device, d
     kwargs = {"activation": activation}
     what = f"mlp_forward(x[{N},{dims[0]}], params of a {arch(dims)} MLP, activation={activation!r}) on {device} {dtype}"
     got = student.run(forward, x, params, kwargs)
-    want, atol = expected(reference, forward, (x, params, kwargs), dtype)
+    want, atol = reference_answer(reference, forward, (x, params, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what + ": out")
     expect_equal(got["inputs_after"], [x, params], what=what + ": [x, params] after the call (must not change)")
 
@@ -157,7 +124,7 @@ def test_forward_deep_network_any_key_order(student, reference, activation, devi
     what = (f"mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the dict keys "
             f"in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
     got = student.run(forward, x, params, kwargs)
-    want, atol = expected(reference, forward, (x, params, kwargs), dtype)
+    want, atol = reference_answer(reference, forward, (x, params, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what + ": out")
 
 
@@ -183,7 +150,7 @@ def test_backward_matches_autograd(student, reference, layers, activation, devic
     what = (f"mlp_backward(grad_out[{N},{dims[-1]}], cache) after mlp_forward(x[{N},{dims[0]}], params of a "
             f"{arch(dims)} MLP, activation={activation!r}) on {device} {dtype}")
     got = student.run(forward_backward, x, params, grad_out, kwargs)
-    want, atol = expected(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
+    want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")
     expect_equal(got["inputs_after"], [x, params, grad_out],
                  what=what + ": [x, params, grad_out] after both calls (must not change)")
@@ -212,7 +179,7 @@ def test_backward_relu_kink_follows_torch(student, reference, device, dtype):
     kwargs = {"activation": "relu"}
     what = f"mlp_backward with pre-activations exactly 0 (relu, {arch(dims)} MLP) on {device} {dtype}"
     got = student.run(forward_backward, x, params, grad_out, kwargs)
-    want, atol = expected(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
+    want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")
 
 
@@ -224,7 +191,7 @@ def test_backward_deep_network_any_key_order(student, reference, activation, dev
     what = (f"mlp_backward after mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the "
             f"dict keys in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
     got = student.run(forward_backward, x, params, grad_out, kwargs)
-    want, atol = expected(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
+    want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")
 
 

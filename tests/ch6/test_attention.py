@@ -23,7 +23,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import Mismatch, expect_close, expect_equal
+from autograder.compare import Mismatch, expect_close, expect_equal, reference_answer
 
 # Sizes: no two alike, so swapped axes change the answer (B=2 batch, H=3 heads).
 B, H, L, S, E, EV = 2, 3, 5, 7, 8, 6
@@ -132,43 +132,6 @@ def randn(shape, g, scale=1.0):
     return scale * torch.randn(shape, generator=g, dtype=torch.float64)
 
 
-def to_float64(value):
-    if isinstance(value, torch.Tensor):
-        return value.double() if value.is_floating_point() else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_float64(v) for v in value)
-    if isinstance(value, dict):
-        return {k: to_float64(v) for k, v in value.items()}
-    return value
-
-
-def max_abs_diff(a, b):
-    if isinstance(a, torch.Tensor):
-        if not a.is_floating_point() or not a.numel():
-            return 0.0
-        a, b = a.double().cpu(), b.double().cpu()
-        finite = a.isfinite() & b.isfinite()
-        return (a - b)[finite].abs().max().item() if finite.any() else 0.0
-    if isinstance(a, (list, tuple)):
-        return max((max_abs_diff(x, y) for x, y in zip(a, b)), default=0.0)
-    if isinstance(a, dict):
-        return max((max_abs_diff(a[k], b[k]) for k in a), default=0.0)
-    return 0.0
-
-
-def expected(reference, probe, args, dtype):
-    """The reference's answer and the absolute tolerance for comparing with it.
-
-    float32: atol = max(1e-5, 4 * the reference's own float32-vs-float64 error), so a
-    correct solution that rounds differently (float64 inside, loops, q scaled before
-    or after the product) is not punished for rounding torch itself makes."""
-    want = reference.run(probe, *args)
-    if dtype != torch.float32:
-        return want, None
-    want64 = reference.run(probe, *to_float64(args))
-    return want, max(1e-5, 4 * max_abs_diff(want, want64))
-
-
 def where(device, dtype):
     return f"on {device} {str(dtype).removeprefix('torch.')}"
 
@@ -219,7 +182,7 @@ def test_sdpa_matches_torch(student, reference, case, device, dtype):
     what = (f"scaled_dot_product_attention(q{shape_text(q)}, k{shape_text(k)}, v{shape_text(v)}) "
             f"{where(device, dtype)}")
     got = student.run(sdpa, *args)
-    want, atol = expected(reference, sdpa, args, dtype)
+    want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
     expect_equal(got["args_after"], [q, k, v, {}], what=f"{what}: [q, k, v] after the call (must not change)")
 
@@ -254,7 +217,7 @@ def test_sdpa_masks(student, reference, case, device, dtype):
             f"attn_mask={kind}{list(shape)}) {where(device, dtype)}"
             + (" (bool: True = attend)" if kind == "bool" else " (float: added to the scores)"))
     got = student.run(sdpa, *args)
-    want, atol = expected(reference, sdpa, args, dtype)
+    want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
     expect_equal(got["args_after"], [q, k, v, kwargs], what=f"{what}: [q, k, v, {{attn_mask}}] after the call")
 
@@ -276,7 +239,7 @@ def test_sdpa_is_causal_top_left(student, reference, case, device, dtype):
     what = (f"scaled_dot_product_attention(q{shape_text(q)}, k{shape_text(k)}, v{shape_text(v)}, is_causal=True) "
             f"{where(device, dtype)} (top-left aligned as torch: query i sees keys 0..i)")
     got = student.run(sdpa, *args)
-    want, atol = expected(reference, sdpa, args, dtype)
+    want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
 
 
@@ -297,7 +260,7 @@ def test_sdpa_scale(student, reference, case, device, dtype):
             f"{', is_causal=True' if case == 'is_causal' else ''}"
             f"{', attn_mask=bool[L,S]' if case == 'bool-mask' else ''}) {where(device, dtype)}")
     got = student.run(sdpa, *args)
-    want, atol = expected(reference, sdpa, args, dtype)
+    want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
 
 
@@ -312,7 +275,7 @@ def test_sdpa_large_scores_are_stable(student, reference, q_scale, device, dtype
     what = (f"scaled_dot_product_attention(q = {q_scale} * randn{shape_text(q)}, k, v, attn_mask=bool[L,S]) "
             f"{where(device, dtype)}: scores up to {scores:.0f} (exp overflows: subtract the row max)")
     got = student.run(sdpa, *args)
-    want, atol = expected(reference, sdpa, args, dtype)
+    want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
 
 
@@ -520,7 +483,7 @@ def mha_check(student, reference, config, case, device, dtype, *, embed_dim=ME, 
     what = (f"MultiHeadAttention({embed_dim}, {num_heads}{cfg})(q{shape_text(q)}, k{shape_text(k)}, "
             f"v{shape_text(v)}{', ' + kw if kw else ''}) {where(device, dtype)}")
     got = student.run(mha_forward, *args)
-    want, atol = expected(reference, mha_forward, args, dtype)
+    want, atol = reference_answer(reference, mha_forward, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what + ": attn_output")
     if want["weights"] is None:
         expect_equal(got["weights"], None, what=what + ": attn_weights (need_weights=False: None)")

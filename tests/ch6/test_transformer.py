@@ -32,7 +32,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import Mismatch, expect_close, expect_equal
+from autograder.compare import Mismatch, expect_close, expect_equal, max_abs_diff, reference_answer, to_float64
 
 # ------------------------------------------------------------------ problems
 
@@ -131,38 +131,6 @@ def gpt_state(cfg, seed, device="cpu", dtype=torch.float64):
 
 def token_ids(cfg, B, T, seed, device):
     return torch.randint(cfg["args"][0], (B, T), generator=gen(seed)).to(device)
-
-
-def to_float64(value):
-    if isinstance(value, torch.Tensor):
-        return value.double() if value.is_floating_point() else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(to_float64(v) for v in value)
-    if isinstance(value, dict):
-        return {k: to_float64(v) for k, v in value.items()}
-    return value
-
-
-def max_abs_diff(a, b):
-    if isinstance(a, torch.Tensor):
-        return (a.double() - b.double()).abs().max().item() if a.numel() else 0.0
-    if isinstance(a, (list, tuple)):
-        return max((max_abs_diff(x, y) for x, y in zip(a, b)), default=0.0)
-    if isinstance(a, dict):
-        return max((max_abs_diff(a[k], b[k]) for k in a), default=0.0)
-    return 0.0
-
-
-def expected(reference, probe, args, dtype):
-    """The reference's answer and the absolute tolerance for comparing with it.
-
-    float32: atol = max(1e-5, 4 * the reference's own float32-vs-float64 error);
-    float64: the default tolerances (atol None)."""
-    want = reference.run(probe, *args)
-    if dtype != torch.float32:
-        return want, None
-    want64 = reference.run(probe, *to_float64(args))
-    return want, max(1e-5, 4 * max_abs_diff(want, want64))
 
 
 def mask_text(kwargs):
@@ -404,7 +372,7 @@ def test_block_forward_matches_torch(student, reference, name, kind, device, dty
     what = (f"TransformerBlock({d}, {h}, {ff})(src[{B},{T},{d}]{', ' if kwargs else ''}{mask_text(kwargs)}) "
             f"on {device} {DTYPE_NAMES[dtype]}, vs nn.TransformerEncoderLayer(norm_first=True, activation='gelu')")
     got = student.run(block_run, cfg, sd, x, kwargs)
-    want, atol = expected(reference, block_run, (cfg, sd, x, kwargs), dtype)
+    want, atol = reference_answer(reference, block_run, (cfg, sd, x, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
     expect_equal(got["inputs_after"], [x, kwargs], what=what + ": [src, masks] after the call (must not change)")
 
@@ -415,7 +383,7 @@ def test_block_dropout_argument_and_eval_mode(student, reference, dtype):
     cfg, sd, x, _ = block_problem("d12-h3-ff20-B2-T7", "cpu", dtype, seed=20)
     kwargs = block_masks("causal_bool+is_causal", 2, 7, seed=21, device="cpu", dtype=dtype)
     got = student.run(block_run, cfg, sd, x, kwargs, None, 0.25)
-    want, atol = expected(reference, block_run, (cfg, sd, x, kwargs, None, 0.25), dtype)
+    want, atol = reference_answer(reference, block_run, (cfg, sd, x, kwargs, None, 0.25), dtype)
     expect_close(got["out"], want["out"], atol=atol,
                  what=f"TransformerBlock(12, 3, 20, dropout=0.25).eval()(src[2,7,12], causal mask) "
                       f"{DTYPE_NAMES[dtype]} (dropout is off in eval mode)")
@@ -457,7 +425,7 @@ def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, d
     got = student.run(block_cached, cfg, sd, x, chunks, layer, num_layers)
     if "no_cache_api" in got:
         pytest.skip(NO_CACHE_API)
-    want, atol = expected(reference, block_run, (cfg, sd, x, causal), dtype)
+    want, atol = reference_answer(reference, block_run, (cfg, sd, x, causal), dtype)
     t = 0
     for i, n in enumerate(chunks):
         expect_close(got["outs"][i], want["out"][:, t:t + n], atol=atol,
@@ -537,7 +505,7 @@ def test_gpt_forward_matches_reference(student, reference, name, T, device, dtyp
     idx = token_ids(cfg, GPT_B, T, seed=61, device=device)
     what = f"{gpt_text(cfg)}(idx[{GPT_B},{T}]) logits on {device} {DTYPE_NAMES[dtype]} (causal; positions 0..T-1)"
     got = student.run(gpt, "forward", cfg, sd, idx)
-    want, atol = expected(reference, gpt, ("forward", cfg, sd, idx), dtype)
+    want, atol = reference_answer(reference, gpt, ("forward", cfg, sd, idx), dtype)
     expect_close(got["logits"], want["logits"], atol=atol, what=what)
     expect_equal(got["idx_after"], idx, what=what + ": idx after the call (must not change)")
 
@@ -566,7 +534,7 @@ def test_gpt_incremental_decoding_equals_full_forward(student, reference, name, 
     what = (f"{gpt_text(cfg)} decoding idx[{GPT_B},{T}] in chunks of {chunks} with a KVCache, "
             f"on {device} {DTYPE_NAMES[dtype]}")
     got = student.run(gpt, "steps", cfg, sd, idx, chunks)
-    want, atol = expected(reference, gpt, ("forward", cfg, sd, idx), dtype)
+    want, atol = reference_answer(reference, gpt, ("forward", cfg, sd, idx), dtype)
     ends = [sum(chunks[:i + 1]) for i in range(len(chunks))]
     t = 0
     for i, n in enumerate(chunks):
@@ -675,7 +643,7 @@ def test_loss_matches_cross_entropy(student, reference, case, device, dtype):
     logits, targets, kwargs = loss_problem(case, device, dtype, seed=110 + len(case))
     what = loss_text(case, logits, kwargs, device, dtype)
     got = student.run(loss_run, logits, targets, kwargs)
-    want, atol = expected(reference, loss_run, (logits, targets, kwargs), dtype)
+    want, atol = reference_answer(reference, loss_run, (logits, targets, kwargs), dtype)
     expect_close(got["loss"], want["loss"], atol=atol,
                  what=what + " vs F.cross_entropy (a 0-d tensor: the mean over the non-ignored positions)")
     expect_equal(got["inputs_after"], [logits, targets], what=what + ": [logits, targets] after (must not change)")
@@ -700,5 +668,5 @@ def test_loss_large_logits(student, reference, case, device, dtype):
     logits = (1e3 * torch.tanh(logits.double())).to(dtype)
     what = loss_text(case, logits, kwargs, device, dtype) + " with logits up to ±1e3"
     got = student.run(loss_run, logits, targets, kwargs)
-    want, atol = expected(reference, loss_run, (logits, targets, kwargs), dtype)
+    want, atol = reference_answer(reference, loss_run, (logits, targets, kwargs), dtype)
     expect_close(got["loss"], want["loss"], atol=atol, what=what)
