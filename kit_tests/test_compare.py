@@ -63,3 +63,27 @@ def test_exact_comparison_for_integers():
     expect_equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
     with pytest.raises(Mismatch, match="exact match"):
         expect_equal(torch.tensor([1, 3]), torch.tensor([1, 2]))
+
+
+def test_max_abs_diff_and_to_float64_walk_plain_data():
+    from autograder.compare import max_abs_diff, to_float64
+
+    a = {"x": [torch.tensor([1.0, float("inf")]), torch.tensor([2, 3])], "y": 1.0}
+    b = {"x": [torch.tensor([1.5, float("inf")]), torch.tensor([9, 9])], "y": 7.0}
+    assert max_abs_diff(a, b) == 0.5                       # floats only, infinities skipped
+    doubled = to_float64(a)
+    assert doubled["x"][0].dtype == torch.float64 and doubled["x"][1].dtype == torch.int64
+    assert doubled["y"] == 1.0
+
+
+def test_reference_answer_widens_float32_tolerance_by_the_references_own_error():
+    from autograder.compare import reference_answer
+
+    class Reference:   # float32 answer off by 1e-3 from the float64 one
+        def run(self, probe, x):
+            return x.sum() + (1e-3 if x.dtype == torch.float32 else 0.0)
+
+    x = torch.ones(3)
+    want, atol = reference_answer(Reference(), None, (x,), torch.float32)
+    assert float(want) == float(torch.tensor(3.0) + 1e-3) and abs(atol - 4e-3) < 1e-6
+    assert reference_answer(Reference(), None, (x.double(),), torch.float64)[1] is None
