@@ -5,8 +5,8 @@ Used by `autograder check` (self-learners, the kit's CI) and `autograder mutants
 from __future__ import annotations
 
 import contextlib
-import os
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 

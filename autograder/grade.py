@@ -120,19 +120,18 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
           chapter_list: list[str] | None = None, submission_seconds: float = 900,
           shard: tuple[int, int] | None = None, backend: str = "local") -> Summary:
-    from autograder.sandbox import Isolation, describe_isolation
+    from autograder.sandbox import describe_isolation, isolation_for
 
     import torch
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     chapter_list = chapter_list or chapters()
-    cuda = torch.cuda.is_available()
-    if backend.startswith("docker:"):
-        print(f"backend: each grading process runs its workers in a container of {backend[7:]} "
+    isolation, image = isolation_for(backend, torch.cuda.is_available())
+    if image:
+        print(f"backend: each grading process runs its workers in a container of {image} "
               "(no network, memory and pids limits, read-only root, no capabilities)", file=sys.stderr)
-    print(describe_isolation(Isolation.in_image(cuda) if backend.startswith("docker:")
-                             else Isolation.best_available(cuda)), file=sys.stderr)
+    print(describe_isolation(isolation), file=sys.stderr)
     subs = [s for s in ingest(Path(submissions), out / ".workspace") if in_shard(s.student, shard)]
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)

@@ -122,6 +122,13 @@ class Isolation:
                    hidden=[str(kit / "solutions"), str(kit / "tests"), str(kit / "grading.toml")])
 
 
+def isolation_for(backend: str, cuda: bool) -> tuple[Isolation, str | None]:
+    """(isolation, image) of a backend: "local" (image None) or "docker:IMAGE"."""
+    if backend.startswith("docker:"):
+        return Isolation.in_image(cuda), backend.split(":", 1)[1]
+    return Isolation.best_available(cuda), None
+
+
 def _namespaces_allowed() -> bool:
     """Root may still be refused namespaces (a container without CAP_SYS_ADMIN, e.g. Docker's
     defaults or Gradescope): try in a throwaway child."""
@@ -561,10 +568,8 @@ class WorkerPool:
     @classmethod
     def for_backend(cls, cuda: bool) -> "WorkerPool":
         """The pool BACKEND_ENV asks for: local workers, or workers in a container of an image."""
-        backend = os.environ.get(BACKEND_ENV, "local")
-        if backend.startswith("docker:"):
-            return cls(Isolation.in_image(cuda), image=backend.split(":", 1)[1])
-        return cls(Isolation.best_available(cuda))
+        isolation, image = isolation_for(os.environ.get(BACKEND_ENV, "local"), cuda)
+        return cls(isolation, image=image)
 
     def seconds_left(self, submission: Path) -> float:
         start = self.started.setdefault(str(submission), time.monotonic())
