@@ -20,7 +20,7 @@ RUN python3 -m venv /opt/autograder-venv \
  && if ls /wheelhouse/*.whl >/dev/null 2>&1; then from="--no-index --find-links /wheelhouse"; \
     else from="--index-url ${TORCH_INDEX_URL} --extra-index-url https://pypi.org/simple"; fi \
  && /opt/autograder-venv/bin/pip install --no-cache-dir --disable-pip-version-check $from \
-        torch==2.13.0 numpy pytest pytest-timeout \
+        torch==2.13.0 numpy pytest pytest-timeout pyseccomp \
  && /opt/autograder-venv/bin/pip uninstall -y pip \
  && site=$(/opt/autograder-venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
  && rm -rf "$site/torch/include" "$site/torch/share/cmake"

@@ -45,16 +45,19 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
+class UnsafeSandbox(Exception):
+    """This machine cannot protect the grade from student code (see Isolation.weaknesses)."""
+
+
 # ------------------------------------------------------- inside a grading process
 
-def _init_grading_process(hide: list[str] = (), backend: str = "local"):
-    from autograder.sandbox import BACKEND_ENV, HIDE_ENV
+def _init_grading_process(backend: str = "local"):
+    from autograder.sandbox import BACKEND_ENV
 
     import torch
 
     torch.set_num_threads(1)   # parallelism comes from --jobs; threads on top would oversubscribe
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
-    os.environ[HIDE_ENV] = os.pathsep.join(hide)          # workers see neither the class's work nor OUT
     os.environ[BACKEND_ENV] = backend                     # "local" or "docker:IMAGE" (sandbox.py)
 
 
@@ -119,7 +122,7 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
           chapter_list: list[str] | None = None, submission_seconds: float = 900,
-          shard: tuple[int, int] | None = None, backend: str = "local") -> Summary:
+          shard: tuple[int, int] | None = None, backend: str = "local", unsafe: bool = False) -> Summary:
     from autograder.sandbox import describe_isolation, isolation_for
 
     import torch
@@ -132,6 +135,9 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         print(f"backend: each grading process runs its workers in a container of {image} "
               "(no network, memory and pids limits, read-only root, no capabilities)", file=sys.stderr)
     print(describe_isolation(isolation), file=sys.stderr)
+    if isolation.keeps_root or (isolation.weaknesses() and not unsafe):
+        raise UnsafeSandbox(isolation.weaknesses()[0] + ("" if isolation.keeps_root else
+                            " (or pass --unsafe to grade anyway, trusting every student)"))
     subs = [s for s in ingest(Path(submissions), out / ".workspace") if in_shard(s.student, shard)]
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)
@@ -147,9 +153,8 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         progress = Progress(len(todo))
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         context = multiprocessing.get_context("spawn")
-        hide = [str(out), str(Path(submissions).resolve())]
         with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process,
-                                    initargs=(hide, backend)) as pool:
+                                    initargs=(backend,)) as pool:
             futures = {pool.submit(grade_submission, str(s.root), chapter_list, submission_seconds): s
                        for s in todo}
             try:

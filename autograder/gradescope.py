@@ -39,7 +39,7 @@ fi
 if ls wheelhouse/*.whl >/dev/null 2>&1; then from="--no-index --find-links wheelhouse"
 else from="--index-url {index} --extra-index-url https://pypi.org/simple"; fi
 /autograder/venv/bin/pip install --no-cache-dir --disable-pip-version-check $from \\
-    torch==2.13.0 numpy pytest pytest-timeout
+    torch==2.13.0 numpy pytest pytest-timeout pyseccomp
 rm -rf wheelhouse
 """
 

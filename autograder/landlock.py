@@ -4,15 +4,13 @@ Used by sandboxed workers when the grader is not root (a laptop, the Docker imag
 non-root user), where mount and network namespaces are out of reach. After
 `restrict(...)` the process and its children can:
 
-- read everything except the hidden paths (the kit's solutions and hidden tests,
-  grading.toml, other students' work, the output folder),
-- write only inside its working dir (and to devices such as /dev/null or a GPU),
+- read only what it is granted (an allow-list: the system's libraries, the interpreter
+  and its packages, the engine; never the kit's solutions, tests, outputs or other
+  students' work, which are simply not on the list),
+- write only inside its working dir and to the devices it is given (/dev/null, a GPU),
 - not connect or bind TCP sockets (ABI 4+),
 - not signal or ptrace processes outside the sandbox, e.g. the grader that runs as
   the same user (signals: ABI 6+; ptrace: always).
-
-Landlock only grants, it cannot deny a path below a granted one, so "everything
-but H" is built by granting every sibling along the way from / down to H.
 """
 from __future__ import annotations
 
@@ -65,46 +63,7 @@ def _fs_rights(abi: int) -> int:
     return rights
 
 
-def _within(path: Path, other: Path) -> bool:
-    return path == other or other in path.parents
-
-
-def _exists(path: Path) -> bool:
-    try:
-        path.lstat()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True    # there, but not ours to look at: hide it all the same
-    return True
-
-
-def readable_roots(hidden: list[Path]) -> list[Path]:
-    """Paths whose trees together hold every file except those under `hidden`."""
-    hidden = [p for p in hidden if _exists(p)]
-    roots: list[Path] = []
-
-    def walk(directory: Path):
-        try:
-            children = sorted(directory.iterdir())
-        except OSError:
-            return
-        for child in children:
-            if any(_within(child, h) for h in hidden):
-                continue                        # hidden itself
-            if any(_within(h, child) for h in hidden) and not child.is_symlink():
-                walk(child)                     # holds something hidden: grant around it
-            else:
-                roots.append(child)
-
-    if hidden:
-        walk(Path("/"))
-    else:
-        roots.append(Path("/"))
-    return roots
-
-
-def restrict(hidden: list[str], writable: list[str], devices: str = "/dev") -> int:
+def restrict(readable: list[str], writable: list[str], devices: list[str]) -> int:
     """Wall this process in (see the module docstring). Returns the ABI used.
 
     Raises OSError when Landlock is unavailable, so a caller can say so."""
@@ -120,10 +79,9 @@ def restrict(hidden: list[str], writable: list[str], devices: str = "/dev") -> i
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        resolved = [Path(p).resolve() for p in hidden]
-        device_rights = READ_FILE | READ_DIR | WRITE_FILE | (IOCTL_DEV if abi >= 5 else 0)
-        grants = [(root, READ) for root in readable_roots(resolved)]
-        grants += [(Path(devices), device_rights)] + [(Path(p), fs) for p in writable]
+        device_rights = READ_FILE | WRITE_FILE | (IOCTL_DEV if abi >= 5 else 0)
+        grants = [(Path(p), READ) for p in readable] + [(Path(p), device_rights) for p in devices]
+        grants += [(Path(p), fs) for p in writable]
         for path, rights in grants:
             _grant(ruleset, path, rights & fs)
         if _libc.syscall(SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:

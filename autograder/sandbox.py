@@ -9,20 +9,23 @@ sys.path), so forking it is cheap and CUDA still works in its children. It is a
 child subreaper: daemons a worker leaves behind end up as its children and are
 killed with the worker.
 
-Isolation, by what the grader may do:
-  always      new session (the whole group is killed at the deadline), private
-              working dir as cwd, HOME and TMPDIR; resource limits (CPU time,
-              address space without CUDA, processes, file size, open files, no
-              core dumps); stdout/stderr to a capped file; no new privileges;
-              results decoded as plain data only.
-  root        new network namespace (no network at all), new PID namespace with
-              its own /proc (no view of other processes or their command lines),
-              new mount namespace: the kit's solutions, hidden tests and
-              grading.toml, the output folder and other students' work hidden,
-              site-packages, the kit and the world-writable temp dirs read-only,
-              the working dir a size-capped tmpfs; and a uid/gid of its own (no user).
+A worker sees an allow-list, never "everything but": the system's libraries, the
+interpreter with its packages, the engine (autograder/), its own submission's files
+and its own temp dir (`readable_paths`). Isolation, by what the grader may do:
+  always      new session (the whole group is killed at the deadline), no terminal,
+              no inherited files, a fresh minimal environment, private working dir as
+              cwd, HOME and TMPDIR; resource limits (CPU time, address space without
+              CUDA, processes, file size, open files, no core dumps); stdout/stderr to
+              a capped file; no new privileges; a system-call filter
+              (autograder/seccomp.py: no sockets, SysV IPC, keyrings, ptrace, prlimit or
+              kill on other processes, terminal injection, mounts, bpf, ...); results
+              decoded as plain data only.
+  root        a root of its own (pivot_root onto a tmpfs that holds only the allow-list,
+              read-only, and a size-capped tmpfs as its dir and /dev/shm), new network,
+              PID, IPC and UTS namespaces, and a uid/gid of its own (no user; whatever
+              still runs under that uid from long ago is killed first).
   not root    Landlock (autograder/landlock.py, Linux 5.13+, also inside Docker's default
-              seccomp profile): the same files hidden, writes only in its working dir,
+              seccomp profile): reads only the allow-list, writes only in its working dir,
               no TCP, no signals to (or ptrace of) processes outside the sandbox.
 `describe_isolation()` says which hold; `autograder grade` prints it.
 
@@ -37,8 +40,10 @@ Backends (`AUTOGRADER_BACKEND`, set by `autograder grade --backend`):
 from __future__ import annotations
 
 import ctypes
+import glob
 import json
 import os
+import platform
 import resource
 import shutil
 import signal
@@ -50,8 +55,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from autograder import landlock
-from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS
+from autograder import landlock, seccomp
+from autograder.config import KIT_ROOT
 from autograder.worker import recv_frame, send_frame
 
 # As root, each worker runs as a uid of its own, SANDBOX_UID_BASE + its pid: no user on the
@@ -66,10 +71,8 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
-# Writable by everyone, hence by nobody: read-only in a worker, so nothing it writes outlives it.
-WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-# More paths to hide from workers (os.pathsep-separated): `autograder grade` puts OUT and SUBMISSIONS here.
-HIDE_ENV = "AUTOGRADER_SANDBOX_HIDE"
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 # Which backend runs the zygote: "local" (default) or "docker:IMAGE".
 BACKEND_ENV = "AUTOGRADER_BACKEND"
 IMAGE_KIT_ROOT = "/opt/kit"            # where the Dockerfile puts the kit
@@ -94,32 +97,45 @@ class Isolation:
     uid: int | None                   # base of the worker uids (root), else None: run as the grader
     cuda: bool
     limits: Limits = field(default_factory=Limits)
-    hidden: list[str] = field(default_factory=list)
     landlock: bool = False            # without namespaces: wall the worker in with Landlock
+    seccomp: bool = True              # the system-call filter (autograder/seccomp.py)
+    keeps_root: bool = False          # root without namespaces, Python in a closed folder: cannot drop root
 
     @classmethod
-    def best_available(cls, cuda: bool, hide=()) -> "Isolation":
+    def best_available(cls, cuda: bool) -> "Isolation":
         root = os.geteuid() == 0
-        hide = [*hide, *filter(None, os.environ.get(HIDE_ENV, "").split(os.pathsep))]
-        needed = [Path(p).resolve() for p in (KIT_ROOT, sys.prefix, sys.base_prefix, tempfile.gettempdir())]
-        hide = [p for p in hide if not any(Path(p).resolve() in (n, *n.parents) for n in needed)]
-        hidden = [str(p) for p in (SOLUTIONS, HIDDEN_TESTS, GRADING_TOML, KIT_ROOT / "kit_tests", *hide)]
         # AUTOGRADER_NO_NAMESPACES=1: behave as in a container that refuses them (tests of that mode)
         namespaces = root and not os.environ.get("AUTOGRADER_NO_NAMESPACES") and _namespaces_allowed()
         # Without namespaces nothing can open a closed folder (like /root) for another uid: when
-        # Python lives in one, workers keep root's uid (Landlock still walls them in).
+        # Python or the engine lives in one, a worker could not drop root.
         reachable = namespaces or not any(_closed_ancestor(Path(p)) for p in (sys.base_prefix, sys.prefix, KIT_ROOT))
         return cls(namespaces=namespaces, uid=SANDBOX_UID_BASE if root and reachable else None, cuda=cuda,
-                   hidden=hidden, landlock=not namespaces and landlock.abi_version() > 0)
-
+                   landlock=not namespaces and landlock.abi_version() > 0, seccomp=_seccomp_available(),
+                   keeps_root=root and not reachable)
 
     @classmethod
     def in_image(cls, cuda: bool) -> "Isolation":
-        """Workers inside a container of the kit's image (the docker backend): a non-root user,
-        so Landlock hides the image's kit (/opt/kit) from them."""
-        kit = Path(IMAGE_KIT_ROOT)
-        return cls(namespaces=False, uid=None, cuda=cuda, landlock=landlock.abi_version() > 0,
-                   hidden=[str(kit / "solutions"), str(kit / "tests"), str(kit / "grading.toml")])
+        """Workers inside a container of the kit's image (the docker backend): a non-root user
+        walled in by Landlock, the image's own libseccomp."""
+        return cls(namespaces=False, uid=None, cuda=cuda, landlock=landlock.abi_version() > 0)
+
+    def weaknesses(self) -> list[str]:
+        """What this mode cannot enforce, each with how to grade safely instead (empty: safe)."""
+        found = []
+        if self.keeps_root:
+            found.append(f"as root without namespaces, workers would keep root: Python ({sys.base_prefix}) or the "
+                         "kit lies in a folder other users cannot enter. Grade where namespaces are allowed, "
+                         "install Python and the kit in world-readable folders, or use the Docker image")
+        elif not self.namespaces and not self.landlock:
+            found.append("neither root (namespaces) nor Landlock (Linux 5.13+): workers could read the hidden tests "
+                         "and open sockets. Grade as root, in the Docker image, or on a newer kernel")
+        elif self.landlock and self.uid is None and landlock.abi_version() < 6:
+            found.append("Landlock before ABI 6 (Linux 6.12) cannot stop a worker that runs as you from "
+                         "signalling the grader. Grade as root, in the Docker image, or on a newer kernel")
+        if not self.seccomp:
+            found.append("no system-call filter (libseccomp and the pyseccomp package are needed): workers could "
+                         "act on the grader's processes. Install them (`pip install pyseccomp`, Debian's libseccomp2)")
+        return found
 
 
 def isolation_for(backend: str, cuda: bool) -> tuple[Isolation, str | None]:
@@ -139,21 +155,28 @@ def _namespaces_allowed() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+def _seccomp_available() -> bool:
+    try:
+        seccomp.build()
+    except seccomp.Unavailable:
+        return False
+    return True
+
+
 def describe_isolation(iso: Isolation) -> str:
+    walls = ("their own root holding only Python, its packages and the engine (no kit, outputs or other "
+             "students' work), no network, their own PID, mount and IPC namespaces, a size-capped private tmpfs")
     if iso.namespaces:
-        return ("sandbox: workers run as unprivileged users of their own with no network, their own PID and mount namespaces "
-                "(solutions, hidden tests, grading.toml and outputs hidden; site-packages read-only), "
-                "resource limits and a size-capped private tmpfs")
-    if iso.landlock:
+        text = f"sandbox: workers run as unprivileged users of their own, with {walls}"
+    elif iso.landlock:
         who = "as unprivileged users of their own" if iso.uid is not None else "as you"
-        return (f"sandbox without namespaces, walled in by Landlock: workers run {who}, in their own session with "
-                "resource limits, cannot read solutions/, tests/, grading.toml or other students' work, write only "
-                "in a private temp dir, cannot open TCP connections nor signal other processes. Not enforced "
-                "without namespaces: no PID namespace, no memory cap on the temp dir, UDP not blocked.")
-    return ("sandbox WITHOUT root: workers run as you, in their own session with resource limits and a "
-            "private temp dir. Not enforced without root: no network namespace (student code could open "
-            "sockets), no PID namespace, solutions/, tests/, grading.toml and the output folder stay "
-            "readable, site-packages stays writable. Grade as root (or in the Docker image) for those.")
+        text = (f"sandbox without namespaces, walled in by Landlock: workers run {who}, read only Python, its "
+                "packages and the engine, write only in a private temp dir, cannot signal or trace other processes")
+    else:
+        text = "sandbox WITHOUT walls: workers run as you and can read everything you can"
+    text += "; resource limits, a fresh environment, no terminal"
+    text += ", a system-call filter (no sockets, IPC, keyrings, ptrace, prlimit on others)" if iso.seccomp else ""
+    return text + "".join(f"\n  NOT SAFE: {weakness}" for weakness in iso.weaknesses())
 
 
 # ------------------------------------------------------------------ the worker side
@@ -178,49 +201,91 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
-def _expose(path: Path, stash: Path):
-    """Make `path` reachable for the sandbox user although an ancestor is closed:
-    cover the ancestor with an open tmpfs and bind `path` back into it."""
-    closed = _closed_ancestor(path)
-    if closed is None:
-        return
-    stash.mkdir(parents=True, exist_ok=True)
-    _mount(str(path), str(stash), None, MS_BIND | MS_REC)
-    _mount("tmpfs", str(closed), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
-    path.mkdir(parents=True, exist_ok=True)
-    _mount(str(stash), str(path), None, MS_BIND | MS_REC)
+# What a worker may read, whatever the mode: the system's programs and libraries, the
+# interpreter with its packages, and the engine's own package. Never the rest of the kit.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf",
+                "/etc/ld.so.conf.d", "/etc/localtime", "/sys/devices/system/cpu")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
-def _read_only(path: str):
-    if os.path.exists(path):
-        _mount(path, path, None, MS_BIND | MS_REC)
-        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+def _contains(outer: Path, inner: Path) -> bool:
+    return outer == inner or outer in inner.parents
 
 
-def _hide(path: str):
-    if os.path.isdir(path):
-        _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
-    elif os.path.exists(path):
-        _mount("/dev/null", path, None, MS_BIND)
+def readable_paths(cuda: bool) -> list[str]:
+    """The allow-list of a worker's view (besides its own dir and devices), outermost paths only."""
+    import sysconfig
+
+    kit = KIT_ROOT.resolve()
+    wanted = [*SYSTEM_PATHS, sys.base_prefix, sys.prefix, *sysconfig.get_paths().values(),
+              *(p for p in sys.path if p and os.path.isdir(p)), str(KIT_ROOT / "autograder")]
+    if cuda:
+        wanted += ["/sys", "/proc/driver/nvidia"]
+    paths: list[Path] = []
+    for path in map(Path, wanted):
+        if not path.is_absolute() or not os.path.lexists(path) or _contains(path.resolve(), kit):
+            continue            # the kit's root (or an ancestor) would show solutions/ and tests/
+        if not any(_contains(p, path) for p in paths):
+            paths = [p for p in paths if not _contains(path, p)] + [path]
+    return [str(p) for p in paths]
+
+
+def device_paths(cuda: bool) -> list[str]:
+    return [*DEVICES, *(sorted(glob.glob("/dev/nvidia*")) if cuda else [])]
+
+
+def _bind(source: str, target: Path, read_only: bool):
+    if os.path.isdir(source):
+        target.mkdir(parents=True, exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    _mount(source, str(target), None, MS_BIND | MS_REC)
+    if read_only:
+        _mount(None, str(target), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _copy_path(source: str, root: Path):
+    """Show `source` at the same path under `root`: a symlink stays a symlink (/bin -> usr/bin)."""
+    target = root / source.lstrip("/")
+    if os.path.islink(source) and Path(source).parent == Path("/"):
+        target.symlink_to(os.readlink(source))
+    else:
+        _bind(source, target, read_only=True)
+
+
+def _build_root(iso: Isolation, workdir: Path) -> Path:
+    """A fresh root holding only the allow-list, on a tmpfs over the worker's dir."""
+    root = workdir
+    _mount("tmpfs", str(root), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for path in readable_paths(iso.cuda):
+        _copy_path(path, root)
+    (root / "dev").mkdir()
+    _mount("tmpfs", str(root / "dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
+    for device in device_paths(iso.cuda):
+        if os.path.exists(device):
+            _bind(device, root / device.lstrip("/"), read_only=False)
+    (root / "dev" / "shm").mkdir()          # its own, never the grader's
+    _mount("tmpfs", str(root / "dev" / "shm"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={iso.limits.tmpfs_bytes},mode=1777")
+    (root / "proc").mkdir()
+    own = root / str(workdir).lstrip("/")
+    own.mkdir(parents=True)
+    _mount("tmpfs", str(own), "tmpfs", MS_NOSUID | MS_NODEV, f"size={iso.limits.tmpfs_bytes},mode=0700")
+    return root
+
+
+def _pivot_into(root: Path):
+    os.chdir(root)
+    _check(_libc.syscall(SYS_PIVOT_ROOT[platform.machine()], b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")   # the old root sat on top of ours
+    os.chdir("/")
+    _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _enter_namespaces(iso: Isolation, workdir: Path):
-    import sysconfig
-
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    stash = workdir.parent / f".stash-{os.getpid()}"
-    for prefix in dict.fromkeys([sys.base_prefix, sys.prefix, str(KIT_ROOT)]):
-        _expose(Path(prefix), stash / str(abs(hash(prefix))))
-    for path in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-                               sys.base_prefix, str(KIT_ROOT)]):
-        _read_only(path)
-    for path in WORLD_WRITABLE:
-        _read_only(path)
-    for path in iso.hidden:
-        _hide(path)
-    _mount("tmpfs", str(workdir), "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={iso.limits.tmpfs_bytes},mode=0700")
+    _pivot_into(_build_root(iso, workdir))
     # A new PID namespace applies to children: the worker proper is our child, PID 1 there.
     pid = os.fork()
     if pid:
@@ -253,12 +318,26 @@ def _set_limits(iso: Isolation):
     resource.setrlimit(resource.RLIMIT_NPROC, (base + lim.processes, base + lim.processes))
 
 
-def enter_sandbox(iso: Isolation, workdir: Path):
+def _evict(uid: int):
+    """Kill whatever still runs as `uid` (a worker of long ago whose pid we now have): nothing of
+    a uid's previous owner may meet its next one. Files, IPC and keys cannot outlive a worker."""
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                os.kill(int(entry), signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def enter_sandbox(iso: Isolation, workdir: Path, keep_fd: int, syscall_filter=None):
     """Called in a freshly forked worker, before any student code exists in it."""
+    if iso.keeps_root:
+        raise RuntimeError("refusing to run student code as root")
     os.setsid()
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if iso.uid is not None:   # the host pid, before a PID namespace renames us
         iso = replace(iso, uid=iso.uid + os.getpid())
+        _evict(iso.uid)
     workdir.mkdir(mode=0o700, exist_ok=True)
     if iso.namespaces:
         _enter_namespaces(iso, workdir)
@@ -272,6 +351,8 @@ def enter_sandbox(iso: Isolation, workdir: Path):
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    os.closerange(3, keep_fd)                       # nothing of the grader's (a terminal, a file) stays open
+    os.closerange(keep_fd + 1, iso.limits.open_files + 64)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # writing past the cap fails instead of killing
     os.environ.clear()
     os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir), "PATH": "/usr/bin:/bin",
@@ -279,20 +360,32 @@ def enter_sandbox(iso: Isolation, workdir: Path):
     tempfile.tempdir = str(workdir)
     _set_limits(iso)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if iso.landlock:   # before the uid drop: the walk around hidden paths must see every folder
-        landlock.restrict([*iso.hidden, *_other_workdirs(workdir)], writable=[str(workdir)])
+    if iso.landlock:
+        landlock.restrict(readable_paths(iso.cuda), writable=[str(workdir)], devices=device_paths(iso.cuda))
     if iso.uid is not None:
         os.setgroups([])
         os.setgid(iso.uid)
         os.setuid(iso.uid)
-
-
-def _other_workdirs(workdir: Path) -> list[str]:
-    """Every sandbox's temp dir: other students' workers (ours is granted back by itself)."""
-    return [str(p) for p in workdir.parent.parent.glob("autograder-sandbox-*")]
+    if iso.seccomp:
+        if syscall_filter is None:
+            raise RuntimeError("the system-call filter is not available in the zygote")
+        seccomp.load(syscall_filter)
 
 
 # ------------------------------------------------------------------ the zygote
+
+def remove_tree(path: Path):
+    """Remove a worker's dir, folders it locked (mode 000) included: unlock top-down, then remove."""
+    folders = [str(path)] if os.path.isdir(path) and not os.path.islink(path) else []
+    while folders:
+        folder = folders.pop()
+        try:
+            os.chmod(folder, 0o700)
+            folders += [e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
+
 
 def _children_of(pid: int) -> list[int]:
     found = []
@@ -365,6 +458,10 @@ def zygote_main(control_fd: int):
     import autograder.worker as worker
 
     _warm_up()
+    try:
+        syscall_filter = seccomp.build()
+    except seccomp.Unavailable:
+        syscall_filter = None       # Isolation.seccomp says so; `grade` refused unless --unsafe
 
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -384,7 +481,7 @@ def zygote_main(control_fd: int):
             if pid == 0:
                 control.close()
                 try:
-                    enter_sandbox(iso, Path(request["workdir"]))
+                    enter_sandbox(iso, Path(request["workdir"]), fds[0], syscall_filter)
                     worker.main(fds[0], request["workdir"])
                 finally:
                     os._exit(70)
@@ -473,7 +570,7 @@ class Zygote:
     def kill(self, pid: int, workdir: Path):
         self.control.sendall(json.dumps({"op": "kill", "pid": pid}).encode())
         self.control.recv(1 << 16)
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
 
     def close(self):
         self.control.close()
@@ -483,7 +580,7 @@ class Zygote:
             self.proc.kill()
             if self.container:
                 subprocess.run(["docker", "kill", self.container], capture_output=True)
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
 
 # ------------------------------------------------------------------ the trusted handle
@@ -528,30 +625,6 @@ class Worker:
             self.zygote.kill(self.pid, self.workdir)
 
 
-def imported_siblings(source: str, chapter: str) -> set[str]:
-    """Modules of the chapter that `source` imports (`from ch2.activations import relu`,
-    `from . import activations`, ...): only these reference solutions go into its worker."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(chapter + ".")}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level == 0 and base == chapter or node.level == 1 and not base:
-                found |= {a.name for a in node.names}
-            elif node.level == 0 and base.startswith(chapter + "."):
-                found.add(base.split(".")[1])
-            elif node.level == 1:
-                found.add(base.split(".")[0])
-    return found
-
-
 class WorkerPool:
     """The live workers of one trusted grading process, one per (submission, module).
 
@@ -582,11 +655,9 @@ class WorkerPool:
             folder = modules.files[module].parent   # one live worker per submission: free the last module's
             for other in [k for k in self.workers if Path(k[0]).parent == folder and k != key]:
                 self.workers.pop(other).kill()
-            source = modules.files[module].read_text(errors="replace")
-            wanted = {module} | imported_siblings(source, modules.chapter)
-            files = {name: path.read_text() for name, path in modules.files.items()
-                     if name in wanted and path.is_file()}
-            worker = self.workers[key] = Worker(self.zygote, modules.chapter, module, files)
+            from autograder.submission import needed_sources
+
+            worker = self.workers[key] = Worker(self.zygote, modules.chapter, module, needed_sources(modules, module))
         return worker
 
     def release(self, submission: Path):

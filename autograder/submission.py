@@ -8,6 +8,7 @@ submissions can then live in one process without seeing each other.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.abc
 import importlib.util
@@ -92,6 +93,43 @@ def modules_for(submission: Path, chapter: str, module: str) -> ChapterModules:
     files = {name: SOLUTIONS / chapter / f"{name}.py" for name in chapter_modules(chapter)}
     files[module] = Path(submission) / chapter / f"{module}.py"
     return ChapterModules(chapter, files)
+
+
+def imported_siblings(source: str, chapter: str) -> set[str]:
+    """Modules of the chapter that `source` imports (`from ch2.activations import relu`,
+    `from . import activations`, ...)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith(chapter + ".")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level == 0 and base == chapter or node.level == 1 and not base:
+                found |= {a.name for a in node.names}
+            elif node.level == 0 and base.startswith(chapter + "."):
+                found.add(base.split(".")[1])
+            elif node.level == 1:
+                found.add(base.split(".")[0])
+    return found
+
+
+def needed_sources(modules: ChapterModules, module: str) -> dict[str, str]:
+    """The sources `module` needs, by name: its own and every sibling it imports, directly or
+    through another sibling (only these go into its sandboxed worker)."""
+    sources: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = modules.files.get(name)
+        if name in sources or path is None or not path.is_file():
+            continue
+        sources[name] = path.read_text(errors="replace")
+        todo += imported_siblings(sources[name], modules.chapter)
+    return sources
 
 
 def submission_modules(submission: Path, chapter: str) -> ChapterModules:

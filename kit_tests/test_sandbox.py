@@ -1,5 +1,12 @@
 """Sandboxed workers, in both modes: with root (namespaces, a uid of its own) and without."""
+import errno
 import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,65 +55,159 @@ def test_results_come_back_as_plain_data(pool, tmp_path):
     assert torch.equal(runner.run(call, "relu", x), torch.tensor([0.0, 2.0]))
 
 
-def test_what_the_worker_can_see(pool, tmp_path):
-    body = f'''import os, socket
-def relu(x):
-    out = {{"uid": os.getuid(), "cwd": os.getcwd(), "pids": len([p for p in os.listdir("/proc") if p.isdigit()])}}
+def attempt(code: str) -> str:
+    """Source of lines that record `code`'s value, or the name of the error it raised."""
+    return f"""
     try:
-        out["solutions"] = sorted(os.listdir({str(KIT_ROOT / "solutions")!r}))
+        out[{code!r}] = {code}
     except OSError as exc:
-        out["solutions"] = type(exc).__name__
-    try:
-        socket.create_connection(("127.0.0.1", 9), timeout=1)
-        out["net"] = "open"
-    except OSError as exc:
-        out["net"] = exc.errno
-    return out
-'''
-    seen = runner_for(pool, tmp_path, body).run(call, "relu", 0)
-    assert seen["cwd"] != os.getcwd()
-    if pool.mode == "namespaces":
-        assert seen["uid"] >= 100_000 and seen["uid"] != os.getuid()   # a uid of its own
-        assert seen["solutions"] == []             # hidden behind an empty tmpfs
-        assert seen["pids"] <= 3                   # its own PID namespace
-        assert seen["net"] == 101                  # ENETUNREACH: no network at all
-    if pool.mode == "landlock":
-        assert seen["solutions"] == "PermissionError"
-        assert seen["net"] == 13                   # EACCES: TCP refused by Landlock
+        out[{code!r}] = type(exc).__name__
+"""
 
 
-@pytest.mark.skipif(not LANDLOCK, reason="Landlock is not available in this kernel")
-def test_landlock_hides_the_kit_and_other_workers(tmp_path):
-    iso = Isolation.best_available(cuda=False)
-    iso.namespaces, iso.uid, iso.landlock = False, None, True
-    other = WorkerPool(iso)
-    pool = WorkerPool(iso)
+def probe_body(*codes, imports="os"):
+    lines = "".join(attempt(code) for code in codes)
+    return f"import {imports}\ndef relu(x):\n    out = {{}}\n{lines}\n    return out\n"
+
+
+def walled(pool):
+    if pool.mode == "plain":
+        pytest.skip("plain mode has no walls (grade refuses it without --unsafe)")
+
+
+UNSEEN = ("PermissionError", "FileNotFoundError")
+
+
+def test_a_worker_sees_only_its_allow_list(pool, tmp_path):
+    """Solutions, hidden tests, history, the demo class, other graders' outputs and leftovers
+    in /tmp are simply not in a worker's world, whatever the mode (and wherever the kit is)."""
+    walled(pool)
+    leftover = Path(tempfile.mkdtemp(prefix="autograder-mutants-"))     # as a crashed run leaves one
+    (leftover / "activations.py").write_text("# a solution with one change")
+    other_out = tmp_path / "other-shard" / ".workspace" / "bob"
+    other_out.mkdir(parents=True)
+    (other_out / "answer.py").write_text("# another student's work")
+    secrets = [KIT_ROOT / "solutions", KIT_ROOT / "tests", KIT_ROOT / "grading.toml", KIT_ROOT / ".git",
+               KIT_ROOT / "examples", KIT_ROOT / "kit_tests", leftover, other_out]
+    looks = [f"sorted(os.listdir({str(p)!r})) if os.path.isdir({str(p)!r}) else open({str(p)!r}).read()"
+             for p in secrets]
+    tmp = f"sorted(os.listdir({tempfile.gettempdir()!r}))"
     try:
-        spy = runner_for(other, tmp_path, "def relu(x):\n    return x\n")
-        spy.run(call, "relu", 1)
-        secret = next(iter(other.workers.values())).workdir
-        body = f'''import os, signal
-def relu(x):
-    out = {{}}
-    for name, path in [("grading", {str(KIT_ROOT / "grading.toml")!r}), ("other", {str(secret)!r}),
-                       ("tmp", "/tmp/escape.txt")]:
-        try:
-            out[name] = os.listdir(path) if os.path.isdir(path) else open(path, "a+").read()
-        except OSError as exc:
-            out[name] = type(exc).__name__
-    try:
-        os.kill(os.getppid(), 0)
-        out["signal"] = "sent"
-    except OSError as exc:
-        out["signal"] = type(exc).__name__
-    return out
-'''
-        seen = runner_for(pool, tmp_path, body).run(call, "relu", 0)
-        assert seen == {"grading": "PermissionError", "other": "PermissionError", "tmp": "PermissionError",
-                        "signal": "PermissionError"}, seen
+        seen = runner_for(pool, tmp_path, probe_body(*looks, tmp, "os.getuid()")).run(call, "relu", 0)
     finally:
-        pool.close()
-        other.close()
+        shutil.rmtree(leftover)
+    assert {path: seen[look] for path, look in zip(secrets, looks) if seen[look] not in UNSEEN} == {}
+    # /tmp shows at most the way to the worker's own dir (and to the engine, for a kit in /tmp)
+    others = [leftover.name, other_out.parts[2]]
+    assert seen[tmp] in UNSEEN or not set(others) & set(seen[tmp]), seen[tmp]
+    if pool.mode == "namespaces":
+        assert seen["os.getuid()"] >= 100_000 and seen["os.getuid()"] != os.getuid()   # a uid of its own
+
+
+def test_a_worker_reaches_nothing_but_its_own_pipe(pool, tmp_path):
+    """No TCP, UDP, MPTCP or unix sockets (a Docker socket, D-Bus), no SysV IPC, no keyrings."""
+    walled(pool)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "host.sock"))
+    listener.listen(1)
+    add_key = 'ctypes.CDLL(None, use_errno=True).syscall(248, b"user", b"k", b"v", 1, -3) == -1 and ctypes.get_errno()'
+    shmget = "ctypes.CDLL(None, use_errno=True).syscall(29, 0, 4096, 0o1777) == -1 and ctypes.get_errno()"
+    pair = "len(socket.socketpair())"
+    body = probe_body("socket.socket(socket.AF_INET, socket.SOCK_STREAM).connect(('127.0.0.1', 9))",
+                      "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))",
+                      "socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)",
+                      f"socket.socket(socket.AF_UNIX).connect({str(tmp_path / 'host.sock')!r})",
+                      pair, add_key, shmget, imports="os, socket, ctypes")
+    try:
+        seen = runner_for(pool, tmp_path, body).run(call, "relu", 0)
+    finally:
+        listener.close()
+    assert seen.pop(pair) == 2        # its own pipes still work
+    assert seen.pop(add_key) == errno.EPERM and seen.pop(shmget) == errno.EPERM
+    assert set(seen.values()) == {"PermissionError"}, seen
+
+
+def test_a_worker_cannot_act_on_the_grader(pool, tmp_path):
+    """prlimit on the zygote, kill(-1), typing into a terminal, the grader's environment:
+    all refused. (The zygote is this test's own, so a hole cannot hurt anything else.)"""
+    walled(pool)
+    zygote = pool.zygote.proc.pid
+    before = resource.prlimit(zygote, resource.RLIMIT_FSIZE)
+    environ = f"open('/proc/{os.getpid()}/environ').read()"
+    names = "sorted(k for k in os.environ if k not in ('HOME', 'TMPDIR', 'PATH', 'LANG'))"
+    body = probe_body(f"resource.prlimit({zygote}, resource.RLIMIT_FSIZE, (0, 0))",
+                      f"resource.prlimit({zygote}, resource.RLIMIT_CPU, (1, 1))",
+                      "os.kill(-1, 0)", "fcntl.ioctl(0, termios.TIOCSTI, b'x')", names, environ,
+                      imports="os, resource, fcntl, termios")
+    seen = runner_for(pool, tmp_path, body).run(call, "relu", 0)
+    assert resource.prlimit(zygote, resource.RLIMIT_FSIZE) == before
+    assert seen.pop(names) == []
+    assert seen.pop(environ) in UNSEEN
+    assert set(seen.values()) <= {"PermissionError", "ProcessLookupError"}, seen
+
+
+def test_nothing_a_worker_makes_outlives_it(pool, tmp_path):
+    """A folder it locked (mode 000) goes with its dir; /dev/shm is never the grader's."""
+    walled(pool)
+    mark = f"autograder-test-{os.getpid()}-{time.monotonic_ns()}"
+    body = probe_body("os.makedirs('locked/deep') or open('locked/deep/f', 'w').write('x')",
+                      "os.chmod('locked/deep', 0) or os.chmod('locked', 0)",
+                      f"open('/dev/shm/{mark}', 'w').write('x')")
+    sub_runner = runner_for(pool, tmp_path, body)
+    sub_runner.run(call, "relu", 0)
+    workdir = next(w.workdir for key, w in pool.workers.items() if key[0].startswith(str(sub_runner.submission)))
+    pool.release(sub_runner.submission)
+    assert not workdir.exists()
+    assert not Path(f"/dev/shm/{mark}").exists()
+
+
+def test_a_locked_folder_is_removed_without_root():
+    """The grader removes a worker's dir even when it is not root and the worker locked a folder."""
+    from autograder.sandbox import remove_tree
+
+    base = Path(tempfile.mkdtemp())
+    try:
+        pid = os.fork()
+        if pid == 0:                           # not root, as the grader in a container
+            if ROOT:
+                os.chown(base, 65534, 65534)
+                os.setuid(65534)
+            (base / "w" / "locked" / "deep").mkdir(parents=True)
+            (base / "w" / "locked" / "deep" / "f").write_text("x")
+            os.chmod(base / "w" / "locked" / "deep", 0)
+            os.chmod(base / "w" / "locked", 0)
+            remove_tree(base / "w")
+            os._exit(0 if not (base / "w").exists() else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    finally:
+        subprocess.run(["chmod", "-R", "u+rwx", str(base)])
+        shutil.rmtree(base)
+
+
+@pytest.mark.skipif(not ROOT, reason="worker uids are handed out only as root")
+def test_a_uid_is_free_before_it_is_reused():
+    """Worker uids come from pids, and pids wrap: whatever still runs under one is killed first."""
+    from autograder.sandbox import _evict
+
+    uid = 100_000 + 4_194_000
+    stray = subprocess.Popen(["sleep", "60"], user=uid, group=uid)
+    _evict(uid)
+    assert stray.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_root_that_cannot_drop_its_uid_is_refused(monkeypatch):
+    """As root without namespaces, a Python in a closed folder (/root) would keep workers root:
+    `grade` refuses and says how to grade safely; no worker ever runs student code as root."""
+    from autograder import sandbox
+
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("AUTOGRADER_NO_NAMESPACES", "1")
+    monkeypatch.setattr(sandbox, "_closed_ancestor", lambda path: Path("/root"))
+    iso = Isolation.best_available(cuda=False)
+    assert iso.keeps_root and iso.uid is None
+    assert any("keep root" in w for w in iso.weaknesses())
+    with pytest.raises(RuntimeError, match="as root"):
+        sandbox.enter_sandbox(iso, Path("/nonexistent"), keep_fd=3)
 
 
 def test_deadline_kills_and_next_call_gets_a_fresh_worker(pool, tmp_path):
@@ -187,6 +288,10 @@ def test_clever_objects_do_not_come_back(pool, tmp_path):
 
 
 def test_isolation_is_described():
-    assert "WITHOUT root" in describe_isolation(Isolation(namespaces=False, uid=None, cuda=False))
+    plain = Isolation(namespaces=False, uid=None, cuda=False)
+    assert "WITHOUT walls" in describe_isolation(plain) and "NOT SAFE" in describe_isolation(plain)
     assert "unprivileged" in describe_isolation(Isolation(namespaces=True, uid=100_000, cuda=False))
     assert "Landlock" in describe_isolation(Isolation(namespaces=False, uid=None, cuda=False, landlock=True))
+    assert Isolation(namespaces=True, uid=100_000, cuda=False).weaknesses() == []
+    assert "system-call filter" in " ".join(Isolation(namespaces=True, uid=100_000, cuda=False,
+                                                      seccomp=False).weaknesses())
