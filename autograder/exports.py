@@ -8,12 +8,14 @@ problems ingest found) is untrusted text:
   chosen so the whole file stays within MAX_FEEDBACK_CHARS, always with a
   visible "[truncated]";
 - in HTML it is escaped with html.escape (and the page forbids scripts with a CSP);
-- in Markdown it sits in code fences longer than any backtick run it contains,
-  or is backslash-escaped inline, so it cannot become markup;
-- in the CSV no string cell can start a formula (= + - @ TAB CR get a leading ').
+- in Markdown it is HTML-escaped as in the page (so `<script>` stays text in any viewer),
+  inside a <pre> block or with markup characters backslash-escaped inline; names and
+  ids sit in code spans nothing inside can close;
+- in the CSV no string cell can start a formula (= + - @ TAB CR LF get a leading ').
 
 Files are written atomically (temporary file + rename), only inside
-OUT/<student>/, and only for names made of [A-Za-z0-9._-].
+OUT/<student>/, and only for names made of [A-Za-z0-9._-]; the folder of a student
+gone from the batch is removed (remove_student_outputs).
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ import json
 import numbers
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from autograder.report import _points, results_json
+from autograder.report import _points, clean_text, results_json
 from autograder.score import STATUS_TEXT, ExerciseResult
 
 MAX_FEEDBACK_CHARS = 20_000   # per student, per file
@@ -41,22 +44,10 @@ TRUNCATED = "[truncated]"
 _FIELD_LIMITS = (MAX_MESSAGE_CHARS, 2_000, 1_000, 500, 200, 60, 0)
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,255}")
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
-                      "\u202a-\u202e\u2066-\u2069]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\n")   # clean_text has made CR a newline
 
 
 # -- untrusted text ----------------------------------------------------------------------
-
-def clean_text(text) -> str:
-    """Valid UTF-8 text without terminal escapes, control characters (but newline and tab)
-    or bidi overrides; CR and CRLF become newlines."""
-    text = "" if text is None else str(text)
-    text = text.encode("utf-8", "replace").decode("utf-8")   # lone surrogates -> '?'
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
-
 
 def cap_text(text, limit: int = MAX_MESSAGE_CHARS, line_limit: int = MAX_LINE_CHARS) -> str:
     """`text` cleaned, each line cut at `line_limit`, the whole cut at about `limit`
@@ -169,15 +160,16 @@ def _render_json(results, info, shown=None) -> str:
 
 # -- feedback.md ---------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#])")
-_MD_LEADING = re.compile(r"^(\s*)([-+=>])|^(\s*\d+)([.)])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_MD_LEADING = re.compile(r"^(\s*)([-+=])|^(\s*\d+)([.)])")
 
 
 def _md_inline(text: str) -> str:
-    """Untrusted text as inert inline Markdown, on one line: the characters that open
-    markup (emphasis, code, links, raw HTML, entities, tables) are backslash-escaped,
-    and so is a leading character that would start a list, a quote or a heading."""
-    text = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split("\n")))
+    """Untrusted text as inert inline Markdown, on one line: HTML-escaped as in the page
+    (so `<script>` is text in any viewer, even one that allows HTML), the characters that
+    open markup (emphasis, code, links, tables) backslash-escaped, and so is a leading
+    character that would start a list or a heading."""
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split("\n")), quote=False))
     return _MD_LEADING.sub(lambda m: m[1] + "\\" + m[2] if m[2] is not None
                           else m[3] + "\\" + m[4], text, count=1)
 
@@ -192,10 +184,10 @@ def _md_code(text: str) -> str:
 
 
 def _md_block(text: str) -> list[str]:
-    """Untrusted multi-line text as a fenced code block nothing inside can close."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [fence + "text", text, fence]
+    """Untrusted multi-line text as a preformatted block, HTML-escaped as in the page: a
+    Markdown viewer shows it as text (a code fence would not do: viewers without fences
+    read a `<script>` line in it as HTML), and nothing inside can close it."""
+    return ["<pre>", html.escape(text, quote=False), "</pre>"]
 
 
 def _render_md(student: str, results, info, shown: int) -> str:
@@ -322,6 +314,16 @@ def student_dir(out_dir: Path, student: str) -> Path:
     return target
 
 
+def remove_student_outputs(out_dir: Path, gone, students) -> None:
+    """Delete OUT/<name> of each student `gone` from the batch, unless one of the current
+    `students` has that folder on a case-insensitive disk (`Alice` gone, `alice` kept)."""
+    keep = {s.lower() for s in students}
+    for name in gone:
+        target = Path(out_dir) / _check_student(name)
+        if name.lower() not in keep and target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+
+
 def write_student_outputs(out_dir: Path, student: str, results: list[ExerciseResult],
                           info: dict) -> None:
     """OUT/<student>/results.json (Gradescope's schema), feedback.md and feedback.html,
@@ -339,11 +341,11 @@ def write_student_outputs(out_dir: Path, student: str, results: list[ExerciseRes
 
 def csv_cell(value):
     """A CSV cell that no spreadsheet turns into a formula: numbers stay numbers; a string
-    starting with = + - @ TAB or CR gets a leading single quote."""
+    is cleaned (clean_text) and, starting with = + - @ TAB CR or LF, gets a leading single quote."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         value = round(float(value), 4)
         return int(value) if value.is_integer() else value
-    text = "" if value is None else str(value)
+    text = "" if value is None else clean_text(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import GRADING_TOML, HIDDEN_TESTS, SOLUTIONS, chapter_exercises, chapters
-from autograder.exports import write_grades_csv, write_student_outputs
+from autograder.exports import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.gradebook import Gradebook
 from autograder.ingest import Submission, ingest
 from autograder.score import ExerciseResult, score_all
@@ -145,6 +145,8 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     digest = lambda sub: hashlib.sha256(f"{sub.digest}:{fingerprint}:{','.join(chapter_list)}".encode()).hexdigest()
     summary = Summary()
     with Gradebook(out / "gradebook.sqlite") as book:
+        students = [s.student for s in subs]      # OUT holds exactly these: drop the ones gone
+        remove_student_outputs(out, book.keep_only(students), students)
         todo = [s for s in subs if regrade or not book.is_graded(s.student, digest(s))]
         summary.skipped = len(subs) - len(todo)
         if summary.skipped:

@@ -8,7 +8,13 @@
 exception, Ctrl-C or SIGKILL anywhere leaves either the old rows or the new ones,
 never a mix (SQLite's WAL journal rolls an unfinished transaction back when the
 file is next opened). A re-run asks `is_graded(student, digest)` and skips a
-submission whose content digest is unchanged, which is what makes a batch resumable.
+submission whose content digest is unchanged, which is what makes a batch resumable;
+`keep_only(students)` drops the students no longer in the batch.
+
+Text from a submission (messages, hints, the strings in info) is stored cleaned by
+`report.clean_text` (no terminal escapes, control characters or bidi overrides), so
+`sqlite3 gradebook.sqlite 'select ...'` prints nothing a student chose to send to a
+terminal, and whatever is rebuilt from the gradebook (merge, exports) is clean too.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.config import DEFAULT_TIMEOUT, Exercise
+from autograder.report import clean_text
 from autograder.score import STATUS_TEXT, ExerciseResult
 
 SCHEMA_VERSION = 1
@@ -53,11 +60,20 @@ CREATE TABLE IF NOT EXISTS exercise_results (
 
 
 def _stored(text: str) -> str:
-    """Text as the gradebook keeps it: valid UTF-8 (no lone surrogates), capped."""
-    text = str(text).encode("utf-8", "replace").decode("utf-8")
+    """Text as the gradebook keeps it: cleaned (valid UTF-8, no escapes or controls), capped."""
+    text = clean_text(text)
     if len(text) > MAX_STORED_CHARS:
         text = text[:MAX_STORED_CHARS] + "\n" + TRUNCATED
     return text
+
+
+def _cleaned(value):
+    """A JSON-like value (info) with every string in it cleaned."""
+    if isinstance(value, dict):
+        return {clean_text(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cleaned(v) for v in value]
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def _number(value, what: str) -> float:
@@ -122,7 +138,7 @@ class Gradebook:
 
     def record(self, student: str, digest: str, results: list[ExerciseResult], info: dict) -> None:
         """Replace `student`'s rows with these results, in one transaction."""
-        if not isinstance(student, str) or not student:
+        if not isinstance(student, str) or not student or clean_text(student) != student:
             raise ValueError(f"bad student name: {student!r}")
         rows = []
         seen = set()
@@ -138,7 +154,7 @@ class Gradebook:
                          _stored(r.message or ""), _stored(r.hint or "")))
         total = round(sum(row[3] for row in rows), 2)
         max_total = round(sum(row[4] for row in rows), 2)
-        info_json = _stored(json.dumps(info or {}, sort_keys=True, default=str))
+        info_json = _stored(json.dumps(_cleaned(info or {}), sort_keys=True, default=clean_text))
         graded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM exercise_results WHERE student = ?", (student,))
@@ -162,6 +178,17 @@ class Gradebook:
         """True when this exact content (same digest) is already in the gradebook."""
         return bool(self._query("SELECT 1 FROM submissions WHERE student = ? AND digest = ?",
                                 (student, str(digest))))
+
+    def keep_only(self, students) -> list[str]:
+        """Drop every student not in `students` (those no longer in the batch), in one
+        transaction; returns the names dropped."""
+        keep = set(students)
+        with self._lock, self._transaction():
+            gone = [s for (s,) in self._conn.execute("SELECT student FROM submissions") if s not in keep]
+            for student in gone:
+                self._conn.execute("DELETE FROM exercise_results WHERE student = ?", (student,))
+                self._conn.execute("DELETE FROM submissions WHERE student = ?", (student,))
+        return sorted(gone)
 
     def students(self) -> list[str]:
         return [s for (s,) in self._query("SELECT student FROM submissions ORDER BY student")]

@@ -13,6 +13,18 @@ A wanted file may sit at the top of the submission (`ch2/activations.py`) or
 under wrapper folders (`alice_hw/ch2/activations.py`): students zip whatever
 folder they worked in. The shallowest copy wins.
 
+A student is named by its folder or zip name as given (`safe_name`: only
+[A-Za-z0-9._-]); names are compared case-folded, so two students never share a
+folder on a case-insensitive disk. The name depends only on the names in
+SUBMISSIONS, the same on every run and every shard: when several entries fold to
+one name (`alice`, `Alice`, `alice.zip`, `a b` and `a_b`), the one spelled exactly
+as that name in lower case keeps it (then: one whose name needed no cleaning, then
+sorted by name), the others get `-2`, `-3`, ... in that order. So a new `Alice`
+next to `alice` is graded as `Alice-2`, and `alice` keeps its name and results.
+`grade` keeps OUT (gradebook, grades.csv, OUT/<student>/) to exactly the students
+of the current SUBMISSIONS (of its slice, with --shard): a student whose entry is
+gone is dropped, and graded afresh should it come back.
+
 Every path we write is one we chose (a sanitized student name plus a path from
 grading.toml), never a name read from a submission, so path traversal cannot
 write outside the workspace whatever an archive contains. The remaining checks
@@ -46,7 +58,7 @@ _SKIPPED_DIRS = {"__MACOSX", "__pycache__"}   # plus hidden folders (.git, .ipyn
 
 @dataclass
 class Submission:
-    student: str          # safe name: [A-Za-z0-9._-]+, never '.'/'..', unique in the batch
+    student: str          # safe name: [A-Za-z0-9._-]+, never '.'/'..', unique in the batch ignoring case
     root: Path            # workspace folder holding exactly `files`
     files: list[str] = field(default_factory=list)     # taken paths, sorted: ["ch2/activations.py"]
     digest: str = ""      # sha256 over the taken paths and bytes: unchanged work is not regraded
@@ -144,13 +156,13 @@ def _student_entries(root: Path) -> list[tuple[str, Path]]:
         if entry.name.startswith("."):            # .DS_Store, .git: not students
             continue
         if entry.is_symlink():
-            log.warning("skipped %s: symbolic links are not followed", entry.name)
+            log.warning("skipped %r: symbolic links are not followed", entry.name)
         elif entry.is_dir(follow_symlinks=False):
             found.append((entry.name, Path(entry.path)))
         elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".zip"):
             found.append((entry.name, Path(entry.path)))
         else:
-            log.warning("ignored %s: a submission is a folder or a .zip", entry.name)
+            log.warning("ignored %r: a submission is a folder or a .zip", entry.name)
     return found
 
 
@@ -159,18 +171,23 @@ def _stem(entry: str) -> str:
 
 
 def _unique_names(stems: dict[str, str]) -> dict[str, str]:
-    """A safe, unique student name per entry. Clashes (`a b` and `a_b`, `alice/`
-    and `alice.zip`, `Alice` and `alice` on a case-insensitive disk) get `-2`,
-    `-3`, ...; an entry already named safely keeps its name. Depends only on the
-    clashing entries, so adding an unrelated student renames nobody."""
+    """A safe student name per entry, unique when compared case-folded. Entries
+    that fold to the same name are ranked: spelled exactly as the folded name,
+    then needing no cleaning, then by entry name; the first keeps the name, the
+    others get `-2`, `-3`, ... (never a name another entry has as its own).
+    Depends only on the clashing entries, so adding an unrelated student renames
+    nobody, and adding `Alice` next to `alice` does not rename `alice`."""
     base = {entry: safe_name(stem) for entry, stem in stems.items()}
     reserved = {name.lower() for name in base.values()}
+    rank = lambda e: (base[e].lower(), stems[e] != base[e].lower(), base[e] != stems[e], e)
     used, names = set(), {}
-    for entry in sorted(stems, key=lambda e: (base[e].lower(), base[e] != stems[e], e)):
+    for entry in sorted(stems, key=rank):
         name, n = base[entry], 1
         while name.lower() in used or (n > 1 and name.lower() in reserved):
             n += 1
             name = f"{base[entry]}-{n}"
+        if n > 1:
+            log.warning("%r is graded as %s: its name clashes with another submission's", entry, name)
         used.add(name.lower())
         names[entry] = name
     return names

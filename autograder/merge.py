@@ -2,12 +2,15 @@
 
 Each shard's gradebook is copied row for row into OUT/gradebook.sqlite, then every
 student's results.json and feedback and the class's grades.csv are written from the
-merged gradebook, exactly as an unsharded `grade` would have written them.
+merged gradebook, exactly as an unsharded `grade` would have written them. Students of
+an earlier merge into OUT that no shard holds are dropped, as `grade` drops the students
+gone from SUBMISSIONS.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.exports import remove_student_outputs
 from autograder.gradebook import Gradebook, results_of
 
 
@@ -31,5 +34,6 @@ def merge(shard_outs: list[Path], out: Path) -> int:
                                          "with different content")
                     source_of[student] = (digest, shard)
                     book.record(student, digest, *results_of(row))
+        remove_student_outputs(out, book.keep_only(source_of), source_of)   # an earlier merge's
         write_class_outputs(book, out)
         return len(book.students())

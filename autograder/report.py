@@ -1,12 +1,28 @@
-"""Reports of exercise results: a terminal table and Gradescope's results.json."""
+"""Reports of exercise results: a terminal table and Gradescope's results.json, and
+`clean_text`, the one function that makes a submission's text safe to store or show."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
 
 from autograder.score import STATUS_TEXT, ExerciseResult
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text) -> str:
+    """Valid UTF-8 text without terminal escapes, control characters (but newline and tab)
+    or bidi overrides; CR and CRLF become newlines. Everything a submission says (its
+    messages, hints, file names) goes through this before it is stored or shown."""
+    text = "" if text is None else str(text)
+    text = text.encode("utf-8", "replace").decode("utf-8")   # lone surrogates -> '?'
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
 
 
 def _points(value: float) -> str:
@@ -22,7 +38,7 @@ def table(results: list[ExerciseResult]) -> str:
         lines.append(f"{r.exercise.id:<{id_width}}  {points:>9}  {STATUS_TEXT[r.status]}")
         for label, text in (("", r.message), ("hint: ", r.hint)):
             if text and r.status != "passed":
-                lines += textwrap.wrap(label + text, width=width, initial_indent="    ",
+                lines += textwrap.wrap(label + clean_text(text), width=width, initial_indent="    ",
                                        subsequent_indent="      ")
     total = sum(r.score for r in results)
     maximum = sum(r.max_score for r in results)

@@ -114,18 +114,17 @@ def test_html_escapes_everything_from_the_submission(tmp_path, hostile):
 
 
 def test_markdown_keeps_submission_text_inert(tmp_path):
-    breakout = "````\n# owned\n<script>alert(1)</script>\n````"
+    breakout = "````\n# owned\n</pre>\n<script>alert(1)</script>\n````"
     results = sample_results(message=breakout, hint=f"[click](javascript:alert(1)) {SCRIPT} *x*")
     write_student_outputs(tmp_path, "mallory", results, {"problems": [f"- {IMG}"]})
     md = outputs(tmp_path, "mallory")["feedback.md"]
     lines = md.splitlines()
-    start = lines.index("# owned") - 2                  # the message sits in a longer fence
-    fence = lines[start][:lines[start].index("text")]
-    assert set(fence) == {"`"} and len(fence) > 4
-    assert lines[start + 5] == fence                     # closed only after the whole message
-    assert "<script>" not in md.replace(breakout, "")     # outside the fence: escaped
-    assert "\\[click\\](javascript:alert(1))" in md and "\\<script\\>" in md
-    assert '- \\- "\\>\\<img src' in md          # a problem cannot open a nested list or a tag
+    start = lines.index("# owned") - 2                  # the message sits in a <pre> block ...
+    assert lines[start:start + 7] == ["<pre>", "````", "# owned", "&lt;/pre&gt;",
+                                      "&lt;script&gt;alert(1)&lt;/script&gt;", "````", "</pre>"]
+    assert "<script" not in md and "<img" not in md    # ... HTML-escaped, as everywhere: no tag
+    assert "\\[click\\](javascript:alert(1))" in md and "&lt;script&gt;" in md
+    assert '- \\- "&gt;&lt;img src' in md          # a problem cannot open a nested list or a tag
 
 
 def test_every_file_is_capped_on_huge_messages(tmp_path):
@@ -226,7 +225,7 @@ def test_grades_csv_cannot_hold_a_formula(tmp_path):
     rows = read_csv(tmp_path / "grades.csv")
     assert rows[0] == ["student", RELU.id, "'=1+1", "total"]
     names = {row[0] for row in rows[1:]}
-    assert names == {"'" + n for n in HOSTILE_NAMES} | {"alice"}
+    assert names == {"'" + n.replace("\r", "\n") for n in HOSTILE_NAMES} | {"alice"}   # CR: cleaned
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

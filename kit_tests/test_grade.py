@@ -1,7 +1,9 @@
-"""`autograder grade` end to end: the demo class, and resuming after a kill."""
+"""`autograder grade` end to end: the demo class, resuming after a kill, shards, student
+names across runs, and what the grader writes being safe to open."""
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -147,3 +149,86 @@ def test_a_shard_is_the_same_slice_everywhere():
     assert sorted(sum(slices, [])) == names                         # a partition
     assert all(50 <= len(s) <= 100 for s in slices), [len(s) for s in slices]
     assert [s for s in reversed(names) if in_shard(s, (2, 4))] == slices[1][::-1]   # order does not matter
+
+
+def _module(folder: Path, source: str) -> Path:
+    """A submission of one module, folder/ch2/activations.py, holding `source`."""
+    (folder / "ch2").mkdir(parents=True)
+    (folder / "ch2" / "activations.py").write_text(source)
+    return folder
+
+
+def _students(out: Path) -> dict[str, list[str]]:
+    """Who OUT holds, according to grades.csv, the gradebook and the per-student folders."""
+    with open(out / "grades.csv") as f:
+        rows = [row["student"] for row in csv.DictReader(f)]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        book = sorted(s for (s,) in db.execute("select student from submissions"))
+        book += sorted({s for (s,) in db.execute("select student from exercise_results")} - set(book))
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return {"csv": rows, "gradebook": book, "folders": folders}
+
+
+def test_a_newcomer_takes_no_ones_name_and_no_row_goes_stale(tmp_path):
+    """Issue 10, item 6: a new `Alice` next to `alice` must not take her name (she became
+    `alice-2` and was graded again), and a student gone from SUBMISSIONS leaves no row."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    _module(subs / "alice", "raise ImportError('the real alice')\n")   # fails fast: a short test
+    _module(subs / "bob", "raise ImportError('bob has not started')\n")
+    if (subs / "ALICE").exists():
+        pytest.skip("a case-insensitive file system cannot hold both alice/ and Alice/")
+    first = grade(subs, out, "--jobs", "1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    alice = (out / "alice" / "results.json").read_text()
+    assert _students(out) == {key: ["alice", "bob"] for key in ("csv", "gradebook", "folders")}
+
+    shutil.rmtree(subs / "bob")                                      # bob withdraws
+    _module(subs / "Alice", "raise ImportError('an impostor')\n")    # someone else joins
+    again = grade(subs, out, "--jobs", "1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "1 submission(s) already graded" in again.stderr         # alice is not graded again
+    assert _students(out) == {key: ["Alice-2", "alice"] for key in ("csv", "gradebook", "folders")}
+    assert (out / "alice" / "results.json").read_text() == alice   # and keeps her results
+    assert "the real alice" in alice and "an impostor" in (out / "Alice-2" / "results.json").read_text()
+
+
+HOSTILE = ("\x1b[2J\x1b]0;owned\x07\x1b[31m<script>alert(1)</script> <img src=x onerror=alert(2)>"
+           " \u202egnp.exe\u2066 \x9b1m\x7f\x00\r")
+# What must never reach a file or the terminal: C0 but newline and tab, DEL, C1, bidi overrides.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_what_the_grader_writes_is_safe_to_open(tmp_path):
+    """Issue 10, item 12: terminal escapes, bidi overrides and HTML in a submission's name,
+    file names and error message reach no file and no terminal, and no Markdown viewer
+    finds a tag in feedback.md; the text itself stays readable."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    folder = _module(subs / f"mallory{HOSTILE[:20]}", f"raise RuntimeError({HOSTILE!r})\n")
+    name = re.sub("[/\x00\r]", "", HOSTILE)
+    (folder / "ch2" / f"{name}.py").write_text("")      # a file name, in ingest's notes
+    (subs / f"notes{name}.txt").write_text("")          # a loose file, in ingest's log
+    proc = grade(subs, out, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (student,) = [p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        dump = "\n".join(db.iterdump())
+    files = {name: (out / student / name).read_text() for name in ("feedback.md", "feedback.html")}
+    texts = {"terminal": proc.stdout + proc.stderr, "gradebook": dump,
+             "grades.csv": (out / "grades.csv").read_bytes().decode().replace("\r\n", "\n"),
+             "results.json": "\n".join(_strings(json.loads((out / student / "results.json").read_text()))),
+             **files}
+    for where, text in texts.items():
+        assert not UNSAFE.search(text), (where, UNSAFE.findall(text))
+    for where in ("gradebook", "results.json", "feedback.md", "feedback.html"):
+        assert "alert(1)" in texts[where] and "gnp.exe" in texts[where], where   # still readable
+    for where, text in files.items():
+        assert not re.search(r"<(script|img)", text, re.I), where     # text, not tags
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, where

@@ -156,13 +156,22 @@ def test_invalid_results_are_refused_before_the_gradebook_changes(gb, tmp_path, 
     assert snapshot(tmp_path / "gradebook.sqlite") == before
 
 
-def test_hostile_text_is_stored_verbatim_but_bounded(gb):
+def test_hostile_text_is_stored_inert_and_bounded(gb):
     message = "x" * (3 * MAX_STORED_CHARS) + "\ud800"       # huge, and a lone surrogate
     gb.record("s", "d", [ExerciseResult(exercise(0), 0.0, "failed", 0, 1,
                                         "'); DROP TABLE submissions; --", message)], {})
     (row,) = gb.rows()[0]["exercises"]
     assert row["message"] == "'); DROP TABLE submissions; --"
     assert len(row["hint"]) <= MAX_STORED_CHARS + 20 and row["hint"].endswith("[truncated]")
+    # terminal escapes, controls and bidi overrides never reach the file (sqlite3 would print them)
+    escapes = "\x1b[2J\x1b]0;title\x07red\x9b31m\u202egnp.exe\x00"
+    gb.record("s", "d", [ExerciseResult(exercise(0), 0.0, "failed", 0, 1, escapes, escapes)],
+              {"problems": [f"skipped {escapes}"], escapes: escapes})
+    row = gb.rows()[0]
+    assert row["exercises"][0]["message"] == row["exercises"][0]["hint"] == "red31mgnp.exe"
+    assert row["info"] == {"problems": ["skipped red31mgnp.exe"], "red31mgnp.exe": "red31mgnp.exe"}
+    with pytest.raises(ValueError, match="bad student name"):
+        gb.record("s\x1b[2J", "d", [], {})
 
 
 _RECORDER = textwrap.dedent("""

@@ -290,7 +290,27 @@ def test_student_names_are_safe_and_unique(tmp_path):
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) and n not in (".", "..") for n in got)
     origin = {n: (s.root / "ch2/activations.py").read_bytes().decode() for n, s in got.items()}
     assert origin == {"a_b": "a_b", "a_b-2": "a_b.zip", "a_b-3": "a b", "a_b-4": "a?b",
-                      "Alice": "Alice", "alice-2": "alice", "rf": "-rf", "student": "tilde"}
+                      "alice": "alice", "Alice-2": "Alice", "rf": "-rf", "student": "tilde"}
+
+
+def test_a_students_name_does_not_depend_on_who_else_comes(tmp_path):
+    """A name depends only on the names in SUBMISSIONS: whoever joins or leaves, and
+    whatever order they come in, `alice` stays `alice`, and no two names differ only in
+    case (one folder each on a case-insensitive disk)."""
+    subs = tmp_path / "subs"
+    write(subs / "alice", {"ch2/activations.py": b"alice"})
+    assert list(run(tmp_path)) == ["alice"]
+    for newcomer in ["Alice", "ALICE", "alice-2", "a lice"]:
+        write(subs / newcomer, {"ch2/activations.py": newcomer.encode()})
+        got = run(tmp_path)
+        assert (got["alice"].root / "ch2/activations.py").read_bytes() == b"alice", newcomer
+        assert len({name.lower() for name in got}) == len(got)
+    make_zip(subs / "alice.zip", {"ch2/activations.py": b"alice.zip"})    # her zip as well: the folder wins
+    got = run(tmp_path)
+    assert (got["alice"].root / "ch2/activations.py").read_bytes() == b"alice"
+    names = {n: (s.root / "ch2/activations.py").read_bytes().decode() for n, s in got.items()}
+    assert names == {"alice": "alice", "alice-2": "alice-2", "alice-3": "alice.zip", "ALICE-4": "ALICE",
+                     "Alice-5": "Alice", "a_lice": "a lice"}
 
 
 def test_digest_follows_content_only(tmp_path):
@@ -328,7 +348,7 @@ def test_loose_files_and_symlinked_entries_are_skipped_with_a_log(tmp_path, capl
     assert list(got) == ["alice", "ch2"]     # a folder at the top is a student, even a misplaced one
     assert got["ch2"].files == []
     logged = caplog.text
-    assert "README.txt" in logged and "mallory: symbolic links" in logged and "mallory2.zip" in logged
+    assert "README.txt" in logged and "'mallory': symbolic links" in logged and "mallory2.zip" in logged
 
 
 def test_workspace_must_not_overlap_the_submissions(tmp_path):
