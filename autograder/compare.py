@@ -82,19 +82,22 @@ def max_abs_diff(a, b) -> float:
 
 
 def describe(value) -> str:
-    """A short description of a value's kind, for messages."""
-    if isinstance(value, torch.Tensor):
-        return f"a tensor of shape {tuple(value.shape)}, {value.dtype}, on {value.device}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    if isinstance(value, dict):
-        return f"a dict with keys {sorted(map(str, value))}"
-    return f"{type(value).__name__} {value!r}"[:200]
+    """A short description of a value's kind, for messages (never raises)."""
+    try:
+        if isinstance(value, torch.Tensor):
+            return f"a tensor of shape {tuple(value.shape)}, {value.dtype}, on {value.device}"
+        if isinstance(value, (list, tuple)):
+            return f"a {type(value).__name__} of {len(value)} items"
+        if isinstance(value, dict):
+            return f"a dict with keys {sorted(map(str, value))}"[:200]
+        return f"{type(value).__name__} {value!r}"[:200]
+    except Exception:
+        return f"a {type(value).__name__}"
 
 
 def _is_scalar(value) -> bool:
     if isinstance(value, torch.Tensor):
-        return value.dim() == 0
+        return value.dim() == 0 and value.device.type != "meta"   # a meta tensor has no value
     return isinstance(value, numbers.Number)
 
 
@@ -103,7 +106,15 @@ def _scalar(value):
 
 
 def find_mismatch(got, want, *, rtol=None, atol=None, where="result") -> str | None:
-    """None when `got` matches `want`, else a message saying what differs and where."""
+    """None when `got` matches `want`, else a message saying what differs and where. Never raises:
+    what cannot be compared (e.g. an int too large for a float) is a mismatch."""
+    try:
+        return _mismatch(got, want, rtol, atol, where)
+    except Exception:
+        return f"{where}: expected {describe(want)}, got {describe(got)}, which cannot be compared with it"
+
+
+def _mismatch(got, want, rtol, atol, where) -> str | None:
     if isinstance(want, torch.Tensor) and isinstance(got, torch.Tensor):
         return _tensor_mismatch(got, want, rtol, atol, where)
     if _is_scalar(want) and _is_scalar(got) and not (isinstance(want, bool) or isinstance(got, bool)):
@@ -115,9 +126,9 @@ def find_mismatch(got, want, *, rtol=None, atol=None, where="result") -> str | N
         extra = [k for k in got if k not in want]
         if missing or extra:
             return (f"{where}: keys differ: missing {missing}, unexpected {extra}"
-                    if extra else f"{where}: missing keys {missing}")
+                    if extra else f"{where}: missing keys {missing}")[:1000]
         for key in want:
-            problem = find_mismatch(got[key], want[key], rtol=rtol, atol=atol, where=f"{where}[{key!r}]")
+            problem = _mismatch(got[key], want[key], rtol, atol, f"{where}[{key!r}]")
             if problem:
                 return problem
         return None
@@ -125,7 +136,7 @@ def find_mismatch(got, want, *, rtol=None, atol=None, where="result") -> str | N
         if not isinstance(got, (list, tuple)) or len(got) != len(want):
             return f"{where}: expected {describe(want)}, got {describe(got)}"
         for i, (g, w) in enumerate(zip(got, want)):
-            problem = find_mismatch(g, w, rtol=rtol, atol=atol, where=f"{where}[{i}]")
+            problem = _mismatch(g, w, rtol, atol, f"{where}[{i}]")
             if problem:
                 return problem
         return None

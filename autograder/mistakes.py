@@ -16,7 +16,10 @@ suite; when a submission's wrong answer equals a mutant's, feedback names the hi
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
+import os
+import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -80,7 +83,12 @@ def mutant_source(mutant: Mutant) -> str:
 
 @lru_cache(maxsize=None)
 def _cache_root() -> Path:
-    return Path(tempfile.mkdtemp(prefix="autograder-mutants-"))
+    """This process's own folder of mutant submissions (concurrent processes never share one),
+    removed when the process that made it exits (a forked child's exit leaves it alone)."""
+    root = Path(tempfile.mkdtemp(prefix="autograder-mutants-"))
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(root, ignore_errors=True))
+    return root
 
 
 def mutant_submission(mutant: Mutant) -> Path:
@@ -91,5 +99,7 @@ def mutant_submission(mutant: Mutant) -> Path:
     path = root / mutant.chapter / f"{mutant.module}.py"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")   # never seen half-written
+        partial.write_text(source)
+        os.replace(partial, path)
     return root

@@ -216,7 +216,8 @@ def _without_location(error: str) -> str:
 
 
 def _same_behaviour(runner, call) -> bool:
-    """Does `runner` reproduce a recorded call: the same result, or the same error?"""
+    """Does `runner` reproduce a recorded call: the same result, or the same error? (Never raises:
+    a recorded result came from the student's code.)"""
     probe, args, kwargs, (ok, got) = call
     try:
         result = runner.run(probe, *args, **kwargs)
@@ -256,6 +257,14 @@ def pytest_runtest_makereport(item, call):
     exercise = exercise_of(item)
     if exercise is None:
         return
+    try:
+        _add_outcome(report, item, call, exercise)
+    except Exception as exc:   # never a pytest internal error: this test fails, the others still run
+        _fail_unchecked(report, item, exercise, exc)
+
+
+def _add_outcome(report, item, call, exercise):
+    """The exercise, and for a failure its one-line message, status and known-mistake hint."""
     if call.when == "call" or report.failed:
         report.user_properties.append(("exercise", exercise.id))
     if not report.failed or call.excinfo is None:
@@ -269,7 +278,18 @@ def pytest_runtest_makereport(item, call):
     report.user_properties.append(("status", _status(exc)))
     student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
     if isinstance(exc, (Mismatch, StudentError)) and isinstance(student, Student) and not unfinished:
-        hint = known_mistake(student)
+        try:
+            hint = known_mistake(student)
+        except Exception:      # matching is a courtesy: without it the failure stands, hintless
+            hint = None
         if hint:
             report.user_properties.append(("hint", hint))
             report.sections.append(("Known mistake", hint))
+
+
+def _fail_unchecked(report, item, exercise, exc: BaseException):
+    """`report` as a failure saying the result could not be checked (of repeated properties, the last wins)."""
+    message = f"what the code under test returned could not be checked ({type(exc).__name__}); during {item.name}"
+    report.outcome = "failed"
+    report.longrepr = report.longrepr or message
+    report.user_properties += [("exercise", exercise.id), ("message", message), ("status", "failed")]

@@ -28,35 +28,81 @@ from autograder.submission import ChapterModules, SubmissionImportError
 
 MAX_DEPTH = 32
 PLAIN_SCALARS = (bool, int, float, str, type(None))
+# Limits on plain data, so that nothing a sandboxed worker sends can be slow or raise on the trusted
+# side. Today's largest probe input or result (hidden suites of ch2 and ch6 against the solutions):
+# 1,099 values, a 2,449-character string, depth 5; the limits leave room for far more.
+MAX_VALUES = 100_000          # values in one probe's inputs or result, containers and tensors included
+MAX_TENSORS = 10_000          # tensors among them (today's largest: 60)
+MAX_STR_CHARS = 100_000       # characters in one string (dict keys included)
+INT64 = range(-2**63, 2**63)  # ints: exact as int64, so comparing one with a float cannot overflow
+# An int dict key k with |k| < 2**61 - 1 hashes to itself (CPython hashes ints modulo 2**61 - 1), so
+# no two allowed keys share a hash (but -1 and -2): nobody can build a dict of colliding keys.
+DICT_INT_KEYS = range(-(2**61 - 2), 2**61 - 1)
 
 
 class NotPlainData(TypeError):
-    """A probe's input or output holds something other than plain data."""
+    """A probe's input or output holds something other than plain data, or more than its limits."""
 
 
 class StudentError(Exception):
     """The code under test raised; the message says what and where."""
 
 
-def check_plain(value, where="value", depth=0):
-    """Raise NotPlainData unless `value` is plain data (exact types, no subclasses)."""
-    if depth > MAX_DEPTH:
-        raise NotPlainData(f"{where}: nested deeper than {MAX_DEPTH} levels")
+def value_problem(value) -> str | None:
+    """What is wrong with one value, its items aside (None when nothing is)."""
     kind = type(value)
-    if kind in PLAIN_SCALARS or kind is torch.Tensor:
-        return
-    if kind in (list, tuple):
-        for i, item in enumerate(value):
-            check_plain(item, f"{where}[{i}]", depth + 1)
-        return
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) not in (str, int):
-                raise NotPlainData(f"{where}: dict key {key!r} is not a str or int")
-            check_plain(item, f"{where}[{key!r}]", depth + 1)
-        return
-    raise NotPlainData(f"{where}: {kind.__module__}.{kind.__qualname__} is not plain data "
-                       "(tensors, numbers, strings, None, lists/tuples/dicts of them)")
+    if kind is int and value not in INT64:
+        return "an integer too large to compare (more than 64 bits)"
+    if kind is str and len(value) > MAX_STR_CHARS:
+        return f"a string of {len(value)} characters (more than {MAX_STR_CHARS})"
+    if kind in PLAIN_SCALARS or kind in (torch.Tensor, list, tuple, dict):
+        return None
+    return (f"{kind.__module__}.{kind.__qualname__} is not plain data "
+            "(tensors, numbers, strings, None, lists/tuples/dicts of them)")
+
+
+def key_problem(key) -> str | None:
+    """What is wrong with a dict key (None when it is a str or an int within DICT_INT_KEYS)."""
+    if type(key) is int:
+        return None if key in DICT_INT_KEYS else "an integer dict key too large (keys stay below 2**61 - 1)"
+    if type(key) is str:
+        return value_problem(key)
+    return f"a dict key of type {type(key).__name__} (keys are str or int)"
+
+
+def where_text(path) -> str:
+    """`result['b'][3]` from a path kept as nested pairs ((where, 'b'), 3) until a message needs it."""
+    steps = []
+    while isinstance(path, tuple):
+        path, step = path
+        steps.append(f"[{step!r}]" if type(step) is not str or len(step) <= 60 else f"[{step[:50]!r}...]")
+    return path + "".join(reversed(steps))
+
+
+def check_plain(value, where="value"):
+    """Raise NotPlainData unless `value` is plain data (exact types, no subclasses) within the
+    limits above. Linear in the size of `value`; stops at the first problem."""
+    count = tensors = 0
+
+    def visit(v, path, depth):
+        nonlocal count, tensors
+        count += 1
+        tensors += type(v) is torch.Tensor
+        problem = (f"more than {MAX_VALUES} values in all" if count > MAX_VALUES
+                   else f"more than {MAX_TENSORS} tensors in all" if tensors > MAX_TENSORS
+                   else f"nested deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH
+                   else value_problem(v))
+        if problem:
+            raise NotPlainData(f"{where_text(path)}: {problem}")
+        is_dict = type(v) is dict
+        items = v.items() if is_dict else enumerate(v) if type(v) in (list, tuple) else ()
+        for key, item in items:
+            problem = is_dict and key_problem(key)
+            if problem:
+                raise NotPlainData(f"{where_text(path)}: {problem}")
+            visit(item, (path, key), depth + 1)
+
+    visit(value, where, 0)
 
 
 def copy_plain(value):

@@ -685,7 +685,7 @@ class SandboxRunner:
     def run(self, probe, *args, **kwargs):
         from dataclasses import asdict
 
-        from autograder.plaindata import decode, encode
+        from autograder.plaindata import decode_reply, encode
         from autograder.policy import PolicyViolation
         from autograder.runner import StudentError, check_plain, probe_spec
         from autograder.submission import SubmissionImportError
@@ -710,7 +710,8 @@ class SandboxRunner:
                 self.pool.hung.add(hung)
             raise StudentError(f"the code under test {exc}") from None
         if reply.get("ok") is True:
-            return decode(payload)
+            return decode_reply(payload, self.exercise.name,   # decoding counts against the time limits
+                                deadline=min(self.deadline, time.monotonic() + self.pool.seconds_left(self.submission)))
         message = str(reply.get("message", ""))[:2000]
         kind = reply.get("kind")
         if kind == "policy":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import time
 from pathlib import Path
 
 from autograder.plaindata import decode, encode
@@ -32,9 +33,14 @@ def send_frame(sock, header: dict, payload: bytes = b""):
     sock.sendall(struct.pack("<Q", len(head)) + head + struct.pack("<Q", len(payload)) + payload)
 
 
-def _recv_exact(sock, n: int) -> bytes:
+def _recv_exact(sock, n: int, deadline: float | None) -> bytes:
     chunks, size = [], 0
     while size < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            sock.settimeout(left)
         chunk = sock.recv(min(n - size, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the connection")
@@ -44,16 +50,23 @@ def _recv_exact(sock, n: int) -> bytes:
 
 
 def recv_frame(sock) -> tuple[dict, bytes]:
-    (n,) = struct.unpack("<Q", _recv_exact(sock, 8))
+    """One frame. A timeout set on `sock` bounds the whole frame, not each read: a sender that
+    trickles bytes cannot stretch it."""
+    timeout = sock.gettimeout()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    (n,) = struct.unpack("<Q", _recv_exact(sock, 8, deadline))
     if n > MAX_HEADER:
         raise NotPlainData(f"header of {n} bytes is too large")
-    header = json.loads(_recv_exact(sock, n))
-    (m,) = struct.unpack("<Q", _recv_exact(sock, 8))
+    try:
+        header = json.loads(_recv_exact(sock, n, deadline))
+    except RecursionError:
+        raise ValueError("header nested too deeply") from None
+    (m,) = struct.unpack("<Q", _recv_exact(sock, 8, deadline))
     if m > MAX_PAYLOAD:
         raise NotPlainData(f"payload of {m} bytes is too large")
     if not isinstance(header, dict):
         raise NotPlainData("header is not an object")
-    return header, _recv_exact(sock, m)
+    return header, _recv_exact(sock, m, deadline)
 
 
 def _setup(header: dict, workdir: Path) -> tuple[ChapterModules, str]:
