@@ -16,6 +16,7 @@ Two checks, both needed:
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import inspect
 import sys
@@ -240,8 +241,20 @@ class RuntimeGuard(TorchFunctionMode):
         self.exercise_id = exercise_id
         self.targets = _targets(tuple(forbidden))
         self.violations: list[str] = []
+        self.pause = 0
+
+    @contextlib.contextmanager
+    def paused(self):
+        """While trusted code runs on the student's behalf (a sibling's stand-in, siblings.py)."""
+        self.pause += 1
+        try:
+            yield
+        finally:
+            self.pause -= 1
 
     def _hit(self, name: str):
+        if self.pause:
+            return
         self.violations.append(name)
         raise PolicyViolation(f"{self.exercise_id} may not use {name}")
 
@@ -265,7 +278,7 @@ class RuntimeGuard(TorchFunctionMode):
             name = self.targets.callables.get(id(arg))
         else:
             return
-        if name is not None and not self.violations:
+        if name is not None and not self.violations and not self.pause:
             self.violations.append(name)
 
     def __enter__(self):

@@ -5,7 +5,7 @@ test names its exercise with `@pytest.mark.exercise("chN.<module>.<name>")`
 (`{param}` placeholders are filled from the test's parameters). Fixtures:
 
 - `student`: `student.run(probe, *args, **kw)` runs the probe on the submission's
-  module (siblings from the reference solutions), with the forbidden-shortcut
+  module (siblings: trusted stand-ins, see siblings.py), with the forbidden-shortcut
   checks of grading.toml active;
 - `reference`: the same on `tests/chN/reference/<module>.py` (torch-backed);
 - `device` (cpu, cuda) and `dtype` (float32, float64).
@@ -23,12 +23,12 @@ import pytest
 import torch
 
 from autograder.compare import Mismatch, is_close
-from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS, load_exercises
+from autograder.config import ASSIGNMENTS, load_exercises
 from autograder.mistakes import load_mutants, mutant_submission
 from autograder.policy import PolicyViolation, static_violations
 from autograder.plaindata import encode
 from autograder.runner import InProcessRunner, StudentError, copy_plain, guard_for, probe_spec
-from autograder.submission import ChapterModules, SubmissionImportError, modules_for
+from autograder.submission import ChapterModules, SubmissionImportError, modules_for, reference_modules
 
 DEVICES = ["cpu", "cuda"]
 DTYPES = [torch.float32, torch.float64]
@@ -145,9 +145,7 @@ class Reference:
     """The torch-backed reference of a module, run the same way (no policy checks)."""
 
     def __init__(self, chapter: str, module: str):
-        files = {module: KIT_ROOT / "tests" / chapter / "reference" / f"{module}.py"}
-        files.update({p.stem: p for p in (SOLUTIONS / chapter).glob("*.py") if p.stem != module})
-        self.runner = InProcessRunner(ChapterModules(chapter, files), module)
+        self.runner = InProcessRunner(ChapterModules(chapter, reference_modules(chapter)), module)
         self.memo: dict = {}
 
     def run(self, probe, *args, **kwargs):

@@ -13,6 +13,7 @@ in-process also works across a process boundary.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import math
 import textwrap
@@ -23,6 +24,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from autograder import siblings
 from autograder.policy import PolicyViolation, RuntimeGuard
 from autograder.submission import ChapterModules, SubmissionImportError
 
@@ -159,9 +161,10 @@ def _student_error(exc: BaseException, module_file: str) -> StudentError:
 class InProcessRunner:
     """Mode 1 of `student.run`: the probe runs in this process (print() and pdb work)."""
 
-    def __init__(self, modules: ChapterModules, module: str, guard_factory=None):
+    def __init__(self, modules: ChapterModules, module: str, guard_factory=None, sibling_calls=None):
         self.modules, self.module = modules, module
         self.guard_factory = guard_factory   # () -> RuntimeGuard, or None for trusted code
+        self.sibling_calls = sibling_calls   # who answers the siblings' stand-ins; default: here
 
     def run(self, probe, *args, **kwargs):
         return self.run_spec(probe_spec(probe), args, kwargs)
@@ -172,7 +175,7 @@ class InProcessRunner:
         fn = compile_probe(spec)
         guard = self.guard_factory() if self.guard_factory else None
         module_file = str(self.modules.files[self.module])
-        with self.modules.active():
+        with self.modules.active(), siblings.serving(self._sibling_calls(guard)):
             try:
                 if guard:
                     with guard:
@@ -193,6 +196,17 @@ class InProcessRunner:
             guard.check()
         check_plain(result, "probe result")
         return copy_plain(result)
+
+
+    def _sibling_calls(self, guard):
+        """Answer the siblings' stand-ins here, on behalf of the code under test (siblings.py)."""
+        if self.sibling_calls is None:
+            self.sibling_calls = siblings.InProcessSiblings(self.modules.chapter, self.module).call
+
+        def call(*request):
+            with guard.paused() if guard else contextlib.nullcontext():
+                return self.sibling_calls(*request)
+        return call
 
 
 def guard_for(exercise) -> callable:

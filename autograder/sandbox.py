@@ -129,9 +129,6 @@ class Isolation:
         elif not self.namespaces and not self.landlock:
             found.append("neither root (namespaces) nor Landlock (Linux 5.13+): workers could read the hidden tests "
                          "and open sockets. Grade as root, in the Docker image, or on a newer kernel")
-        elif self.landlock and self.uid is None and landlock.abi_version() < 6:
-            found.append("Landlock before ABI 6 (Linux 6.12) cannot stop a worker that runs as you from "
-                         "signalling the grader. Grade as root, in the Docker image, or on a newer kernel")
         if not self.seccomp:
             found.append("no system-call filter (libseccomp and the pyseccomp package are needed): workers could "
                          "act on the grader's processes. Install them (`pip install pyseccomp`, Debian's libseccomp2)")
@@ -174,6 +171,9 @@ def describe_isolation(iso: Isolation) -> str:
                 "packages and the engine, write only in a private temp dir, cannot signal or trace other processes")
     else:
         text = "sandbox WITHOUT walls: workers run as you and can read everything you can"
+    if iso.landlock and iso.uid is None and landlock.abi_version() < 6:
+        text += (" (but Landlock before ABI 6, Linux 6.12, cannot stop a worker that runs as you from "
+                 "signalling the grader: a student could stop the run, not change a grade)")
     text += "; resource limits, a fresh environment, no terminal"
     text += ", a system-call filter (no sockets, IPC, keyrings, ptrace, prlimit on others)" if iso.seccomp else ""
     return text + "".join(f"\n  NOT SAFE: {weakness}" for weakness in iso.weaknesses())
@@ -598,16 +598,25 @@ class Worker:
         self.alive = True
         self.request({"op": "setup", "chapter": chapter, "module": module, "files": files}, timeout=timeout)
 
-    def request(self, header: dict, payload: bytes = b"", timeout: float = 60) -> tuple[dict, bytes]:
+    def request(self, header: dict, payload: bytes = b"", timeout: float = 60, on_sibling=None) -> tuple[dict, bytes]:
+        """Send a request, answer the worker's sibling calls (`on_sibling(call, data, deadline) ->
+        reply`) while it works, and return its reply."""
         if not self.alive:
             raise WorkerDied("is gone (its process ended earlier)")
         if timeout <= 0:
             self.kill()
             raise WorkerDied("timed out")
+        deadline = time.monotonic() + timeout
         try:
             self.sock.settimeout(timeout)
             send_frame(self.sock, header, payload)
-            return recv_frame(self.sock)
+            while True:
+                reply, data = recv_frame(self.sock)
+                if reply.get("op") != "sibling" or on_sibling is None:
+                    return reply, data
+                answer = on_sibling(reply, data, deadline)
+                self.sock.settimeout(max(deadline - time.monotonic(), 1e-3))
+                send_frame(self.sock, *answer)
         except (socket.timeout, TimeoutError):
             self.kill()
             raise WorkerDied(f"timed out (limit {timeout:.3g} s)") from None
@@ -660,6 +669,18 @@ class WorkerPool:
             worker = self.workers[key] = Worker(self.zygote, modules.chapter, module, needed_sources(modules, module))
         return worker
 
+    def reference_worker(self, chapter: str) -> Worker:
+        """The chapter's reference worker: its references answer the siblings' stand-ins
+        (autograder/siblings.py). Only trusted code runs in it; it serves every submission."""
+        from autograder.submission import reference_modules
+
+        key = ("reference", chapter, "")
+        worker = self.workers.get(key)
+        if worker is None or not worker.alive:
+            files = {name: path.read_text() for name, path in reference_modules(chapter).items()}
+            worker = self.workers[key] = Worker(self.zygote, chapter, "", files)
+        return worker
+
     def release(self, submission: Path):
         """Kill every worker of a finished submission."""
         prefix = str(submission)
@@ -704,7 +725,7 @@ class SandboxRunner:
                   "probe": asdict(probe_spec(probe))}
         try:
             worker = self.pool.worker(self.modules, self.module)
-            reply, payload = worker.request(header, encode((args, kwargs)), timeout=left)
+            reply, payload = worker.request(header, encode((args, kwargs)), timeout=left, on_sibling=self._sibling)
         except WorkerDied as exc:
             if "timed out" in str(exc):
                 self.pool.hung.add(hung)
@@ -721,3 +742,22 @@ class SandboxRunner:
         if kind == "plain":
             raise StudentError(f"the probe's result is not plain data: {message}")
         raise StudentError(message)
+
+    def _sibling(self, call: dict, data: bytes, deadline: float) -> tuple[dict, bytes]:
+        """A stand-in in the student's worker asks for a reference function: checked here,
+        computed in the chapter's reference worker, its answer passed back."""
+        from autograder.siblings import SiblingCallError, check_call
+
+        module, name = str(call.get("module")), str(call.get("name"))
+        try:
+            check_call(self.modules.chapter, self.module, module, name)
+            worker = self.pool.reference_worker(self.modules.chapter)
+            reply, answer = worker.request({"op": "sibling", "module": module, "name": name}, data,
+                                           timeout=deadline - time.monotonic())
+        except SiblingCallError as exc:
+            return {"ok": False, "kind": exc.kind, "message": str(exc)}, b""
+        except WorkerDied as exc:
+            return {"ok": False, "kind": "RuntimeError", "message": f"{module}.{name}() {exc}"}, b""
+        if reply.get("ok") is True:
+            return {"ok": True}, answer
+        return {"ok": False, "kind": str(reply.get("kind")), "message": str(reply.get("message"))[:2000]}, b""

@@ -16,7 +16,7 @@ import sys
 import types
 from pathlib import Path
 
-from autograder.config import SOLUTIONS, chapter_modules
+from autograder.config import HIDDEN_TESTS, chapter_modules
 
 
 class SubmissionImportError(Exception):
@@ -86,11 +86,18 @@ class ChapterModules:
         return module
 
 
+def reference_modules(chapter: str) -> dict[str, Path]:
+    """The chapter's torch-backed references (tests/chN/reference/), by module name."""
+    return {name: HIDDEN_TESTS / chapter / "reference" / f"{name}.py" for name in chapter_modules(chapter)}
+
+
 def modules_for(submission: Path, chapter: str, module: str) -> ChapterModules:
-    """The chapter as graded for `module`: the submission's file for it, the
-    reference solutions for its siblings (so a composite is graded in isolation,
-    and one bug costs points once)."""
-    files = {name: SOLUTIONS / chapter / f"{name}.py" for name in chapter_modules(chapter)}
+    """The chapter as graded for `module`: the submission's file for it, trusted stand-ins
+    for its siblings (autograder/siblings.py: a composite is graded in isolation, one bug
+    costs points once, and no sibling gives an answer away)."""
+    from autograder.siblings import stand_in_files
+
+    files = dict(stand_in_files(chapter))
     files[module] = Path(submission) / chapter / f"{module}.py"
     return ChapterModules(chapter, files)
 

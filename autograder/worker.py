@@ -7,6 +7,12 @@ The trusted side talks to a worker over one stream socket, in frames (an
     {"op": "run", "exercise", "forbidden", "probe": {...}} + encoded (args, kwargs)
         -> {"ok": true} + encoded result
         |  {"ok": false, "kind": "student"|"policy"|"import"|"plain", "message": ...}
+      while it runs, the worker may ask (a sibling's stand-in, autograder/siblings.py):
+        <- {"op": "sibling", "chapter", "module", "name"} + encoded (args, kwargs)
+        -> {"ok": true} + encoded result | {"ok": false, "kind": exception type, "message"}
+
+A reference worker (setup with module "") holds a chapter's references and answers only
+"sibling" requests; no student code ever runs in it.
 
 Nothing the worker says is trusted: results are decoded as plain data only
 (autograder.plaindata) and compared on the trusted side.
@@ -22,6 +28,7 @@ from pathlib import Path
 from autograder.plaindata import decode, encode
 from autograder.policy import PolicyViolation, RuntimeGuard
 from autograder.runner import InProcessRunner, NotPlainData, ProbeSpec, StudentError
+from autograder.siblings import SiblingCallError, call_reference
 from autograder.submission import ChapterModules, SubmissionImportError
 
 MAX_HEADER = 16 * 2**20
@@ -81,12 +88,28 @@ def _setup(header: dict, workdir: Path) -> tuple[ChapterModules, str]:
     return ChapterModules(chapter, files), module
 
 
-def _run(header: dict, payload: bytes, modules: ChapterModules, module: str):
+def _run(header: dict, payload: bytes, modules: ChapterModules, module: str, sock):
     spec = ProbeSpec(**header["probe"])
     args, kwargs = decode(payload)
     guard = lambda: RuntimeGuard(header["exercise"], header["forbidden"])
-    runner = InProcessRunner(modules, module, guard)
+    runner = InProcessRunner(modules, module, guard, sibling_calls=lambda *call: _ask_grader(sock, *call))
     return runner.run_spec(spec, args, kwargs)
+
+
+def _ask_grader(sock, chapter, module, name, args, kwargs):
+    """A sibling's stand-in asks the trusted side (see autograder/siblings.py)."""
+    send_frame(sock, {"op": "sibling", "chapter": chapter, "module": module, "name": name}, encode((args, kwargs)))
+    reply, payload = recv_frame(sock)
+    if reply.get("ok") is not True:
+        raise SiblingCallError(str(reply.get("kind")), str(reply.get("message", ""))[:2000])
+    return decode(payload)
+
+
+def _answer_sibling(header: dict, payload: bytes, modules: ChapterModules) -> bytes:
+    """In a reference worker: run the reference function a stand-in asked for."""
+    args, kwargs = decode(payload)
+    with modules.active():
+        return encode(call_reference(modules, header["module"], header["name"], args, kwargs))
 
 
 def serve(sock, workdir: Path):
@@ -101,10 +124,14 @@ def serve(sock, workdir: Path):
             if header.get("op") == "setup":
                 modules, module = _setup(header, workdir)
                 send_frame(sock, {"ok": True})
-            elif header.get("op") == "run" and modules is not None:
-                send_frame(sock, {"ok": True}, encode(_run(header, payload, modules, module)))
+            elif header.get("op") == "run" and modules is not None and module:
+                send_frame(sock, {"ok": True}, encode(_run(header, payload, modules, module, sock)))
+            elif header.get("op") == "sibling" and modules is not None and not module:
+                send_frame(sock, {"ok": True}, _answer_sibling(header, payload, modules))
             else:
                 send_frame(sock, {"ok": False, "kind": "protocol", "message": f"unexpected {header.get('op')}"})
+        except SiblingCallError as exc:
+            send_frame(sock, {"ok": False, "kind": exc.kind, "message": str(exc)})
         except SubmissionImportError as exc:
             send_frame(sock, {"ok": False, "kind": "import", "message": str(exc)})
         except PolicyViolation as exc:
