@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dis
 import inspect
 import math
 import textwrap
@@ -47,7 +48,15 @@ class NotPlainData(TypeError):
 
 
 class StudentError(Exception):
-    """The code under test raised; the message says what and where."""
+    """The code under test raised; the message says what and where.
+
+    `unfinished`: it was the student's own `raise NotImplementedError()` (a stub not written
+    yet), not torch refusing an operation (torch raises NotImplementedError too, e.g. for
+    boolean-mask indexing or `.tolist()` on the meta device)."""
+
+    def __init__(self, message: str = "", unfinished: bool = False):
+        super().__init__(message)
+        self.unfinished = unfinished
 
 
 def value_problem(value) -> str | None:
@@ -143,6 +152,17 @@ def compile_probe(spec: ProbeSpec):
     return namespace[spec.name]
 
 
+def _raised_by_a_raise_in(exc: BaseException, module_file: str) -> bool:
+    """Was `exc` raised by a `raise` statement of `module_file` itself (the stub's
+    `raise NotImplementedError()`), rather than inside something it called (torch)?"""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or tb.tb_frame.f_code.co_filename != module_file:
+        return False
+    return tb.tb_frame.f_code.co_code[tb.tb_lasti] == dis.opmap["RAISE_VARARGS"]
+
+
 def _student_error(exc: BaseException, module_file: str) -> StudentError:
     """`ValueError: ... (ch2/activations.py, line 12, in relu)`, pointing into student code."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module_file]
@@ -150,10 +170,10 @@ def _student_error(exc: BaseException, module_file: str) -> StudentError:
     if frames:
         f = frames[-1]
         where = f" (at {'/'.join(f.filename.split('/')[-2:])}, line {f.lineno}, in {f.name})"
-    if isinstance(exc, NotImplementedError) and frames:
+    if isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, module_file):
         f = frames[-1]
         return StudentError(f"{f.name}() is not implemented yet: fill in its body in "
-                            f"{'/'.join(f.filename.split('/')[-2:])} (line {f.lineno})")
+                            f"{'/'.join(f.filename.split('/')[-2:])} (line {f.lineno})", unfinished=True)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return StudentError(f"{type(exc).__name__}{': ' + text if text else ''}{where}")
 

@@ -56,6 +56,25 @@ def test_student_errors_say_what_and_where(tmp_path):
         runner.run(call_f)
 
 
+def test_not_written_yet_means_the_students_own_raise(tmp_path):
+    stub = write_module(tmp_path, 'def f():\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n')
+    with pytest.raises(StudentError) as info:
+        InProcessRunner(stub, "mod").run(call_f)
+    assert info.value.unfinished
+    assert str(info.value) == "f() is not implemented yet: fill in its body in ch9/mod.py (line 4)"
+
+
+@pytest.mark.parametrize("body", ["out = x.clone()\n    out[x < 0] = out[x < 0] * 0.1\n    return out",
+                                  "return x.tolist()", "return x.masked_select(x > 0)", "return x.nonzero()"],
+                         ids=["boolean-mask", "tolist", "masked_select", "nonzero"])
+def test_torch_refusing_an_operation_is_not_an_unwritten_function(tmp_path, body):
+    """On meta torch raises NotImplementedError itself: a crash at the student's line, not a stub."""
+    runner = InProcessRunner(write_module(tmp_path, f"def f(x):\n    {body}\n"), "mod")
+    with pytest.raises(StudentError, match=r"^NotImplementedError: .*\(at ch9/mod.py, line \d, in f\)$") as info:
+        runner.run(call_f, torch.empty(3, device="meta"))
+    assert not info.value.unfinished
+
+
 def test_import_errors_are_reported(tmp_path):
     runner = InProcessRunner(write_module(tmp_path, "def f(:\n"), "mod")
     with pytest.raises(SubmissionImportError, match="ch9/mod.py does not import: SyntaxError"):

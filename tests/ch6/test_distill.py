@@ -24,6 +24,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_close, expect_equal
+from autograder.devices import run_on_meta
 from autograder.probes import apply
 
 TEMPERATURES = [1.0, 2.0, 4.5]
@@ -212,15 +213,11 @@ def test_gradient_large_logits(student, reference, temperature, alpha, device):
 @pytest.mark.exercise("ch6.distill.distillation_loss")
 def test_new_tensors_follow_the_input_device(student, reference):
     """On the `meta` device any tensor made without `device=` shows up, with or without a GPU."""
-    args = [torch.empty(6, 9, device="meta"), torch.empty(6, 9, device="meta"),
-            torch.empty(6, dtype=torch.int64, device="meta")]
-    kwargs = {"temperature": 2.0, "alpha": 0.3}
-    try:
-        got = student.run(apply, "distillation_loss", args, kwargs)
-    except Exception as exc:
-        if "device" in str(exc).lower() or "not implemented yet" in str(exc):
-            raise
-        pytest.skip(f"distillation_loss cannot run on meta tensors (value-dependent code): {exc}")
-    want = reference.run(apply, "distillation_loss", args, kwargs)
+    def inputs(device):
+        return "distillation_loss", list(case((6, 9), device, torch.float32, seed=9)), {"temperature": 2.0,
+                                                                                        "alpha": 0.3}
+
+    got = run_on_meta(student, apply, inputs)
+    want = reference.run(apply, *inputs("meta"))
     expect_close(got["out"], want["out"], what="distillation_loss(student(6, 9), teacher(6, 9), targets[6]) "
                                               "on the meta device")
