@@ -741,7 +741,7 @@ class SandboxRunner:
             raise SubmissionImportError(message)
         if kind == "plain":
             raise StudentError(f"the probe's result is not plain data: {message}")
-        raise StudentError(message)
+        raise StudentError(message, unfinished=reply.get("unfinished") is True)
 
     def _sibling(self, call: dict, data: bytes, deadline: float) -> tuple[dict, bytes]:
         """A stand-in in the student's worker asks for a reference function: checked here,

@@ -139,7 +139,7 @@ def serve(sock, workdir: Path):
         except NotPlainData as exc:
             send_frame(sock, {"ok": False, "kind": "plain", "message": str(exc)})
         except StudentError as exc:
-            send_frame(sock, {"ok": False, "kind": "student", "message": str(exc)})
+            send_frame(sock, {"ok": False, "kind": "student", "message": str(exc), "unfinished": exc.unfinished})
         except Exception as exc:  # a broken request: say so rather than die
             send_frame(sock, {"ok": False, "kind": "student", "message": f"{type(exc).__name__}: {exc}"})
 

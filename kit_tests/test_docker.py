@@ -109,3 +109,13 @@ RUN mkdir -p /autograder/source /autograder/submission /autograder/results \\
     assert [t["name"] for t in report["tests"]] == [ex.id for ex in chapter_exercises("ch2")]
     assert all({"score", "max_score", "output", "name"} <= set(t) for t in report["tests"])
     assert any("Known mistake" in t["output"] for t in report["tests"])
+
+
+def test_the_sandbox_holds_inside_the_image_as_its_user():
+    """The image's mode (an unprivileged user, workers walled in by Landlock and the system-call
+    filter): the sandbox's own tests, run inside a container of the image."""
+    proc = run(["docker", "run", "--rm", "--network", "none", "-v", f"{KIT_ROOT / 'kit_tests'}:/opt/kit/kit_tests:ro",
+                "--entrypoint", "python", IMAGE, "-m", "pytest", "/opt/kit/kit_tests/test_sandbox.py", "-q",
+                "-p", "no:cacheprovider", "-rs"])
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    assert "[landlock]" not in proc.stdout     # nothing of the Landlock mode was skipped
