@@ -68,7 +68,7 @@ def value_problem(value) -> str | None:
         return f"a string of {len(value)} characters (more than {MAX_STR_CHARS})"
     if kind in PLAIN_SCALARS or kind in (torch.Tensor, list, tuple, dict):
         return None
-    return (f"{kind.__module__}.{kind.__qualname__} is not plain data "
+    return (f"{kind.__module__}.{kind.__qualname__} is none of what the grader compares "
             "(tensors, numbers, strings, None, lists/tuples/dicts of them)")
 
 
@@ -214,7 +214,10 @@ class InProcessRunner:
                 raise _student_error(exc, module_file) from exc
         if guard:
             guard.check()
-        check_plain(result, "probe result")
+        try:
+            check_plain(result, "result")
+        except NotPlainData as exc:
+            raise StudentError(f"what your code returned cannot be checked: {exc}") from None
         return copy_plain(result)
 
 

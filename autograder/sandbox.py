@@ -740,7 +740,7 @@ class SandboxRunner:
         if kind == "import":
             raise SubmissionImportError(message)
         if kind == "plain":
-            raise StudentError(f"the probe's result is not plain data: {message}")
+            raise StudentError(f"{self.exercise.name} returned something that cannot be checked: {message}")
         raise StudentError(message, unfinished=reply.get("unfinished") is True)
 
     def _sibling(self, call: dict, data: bytes, deadline: float) -> tuple[dict, bytes]:

@@ -43,7 +43,7 @@ def test_results_are_checked_and_copied(tmp_path):
     out += 1
     assert x.tolist() == [1, 1, 1]   # the runner handed over a copy, and returned one
     bad = InProcessRunner(write_module(tmp_path, "class A:\n    pass\ndef f():\n    return A()\n", "bad"), "bad")
-    with pytest.raises(NotPlainData):
+    with pytest.raises(StudentError, match="what your code returned cannot be checked: result: .*A is none of"):
         bad.run(call_f)
 
 
