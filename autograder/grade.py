@@ -128,16 +128,19 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     import torch
 
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     chapter_list = chapter_list or chapters()
     isolation, image = isolation_for(backend, torch.cuda.is_available())
+    weaknesses = isolation.weaknesses()
+    if isolation.keeps_root or (weaknesses and not unsafe):
+        raise UnsafeSandbox(weaknesses[0] + ("" if isolation.keeps_root else
+                            " (or pass --unsafe to grade anyway, trusting every student)"))
+    out.mkdir(parents=True, exist_ok=True)
     if image:
         print(f"backend: each grading process runs its workers in a container of {image} "
               "(no network, memory and pids limits, read-only root, no capabilities)", file=sys.stderr)
     print(describe_isolation(isolation), file=sys.stderr)
-    if isolation.keeps_root or (isolation.weaknesses() and not unsafe):
-        raise UnsafeSandbox(isolation.weaknesses()[0] + ("" if isolation.keeps_root else
-                            " (or pass --unsafe to grade anyway, trusting every student)"))
+    for weakness in weaknesses:
+        print(f"  NOT SAFE (--unsafe): {weakness}", file=sys.stderr)
     subs = [s for s in ingest(Path(submissions), out / ".workspace") if in_shard(s.student, shard)]
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)

@@ -166,7 +166,8 @@ def describe_isolation(iso: Isolation) -> str:
     if iso.namespaces:
         text = f"sandbox: workers run as unprivileged users of their own, with {walls}"
     elif iso.landlock:
-        who = "as unprivileged users of their own" if iso.uid is not None else "as you"
+        who = ("as unprivileged users of their own" if iso.uid is not None else
+               "as root (refused)" if iso.keeps_root else "as you")
         text = (f"sandbox without namespaces, walled in by Landlock: workers run {who}, read only Python, its "
                 "packages and the engine, write only in a private temp dir, cannot signal or trace other processes")
     else:
@@ -176,7 +177,7 @@ def describe_isolation(iso: Isolation) -> str:
                  "signalling the grader: a student could stop the run, not change a grade)")
     text += "; resource limits, a fresh environment, no terminal"
     text += ", a system-call filter (no sockets, IPC, keyrings, ptrace, prlimit on others)" if iso.seccomp else ""
-    return text + "".join(f"\n  NOT SAFE: {weakness}" for weakness in iso.weaknesses())
+    return text
 
 
 # ------------------------------------------------------------------ the worker side
