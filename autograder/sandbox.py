@@ -295,16 +295,16 @@ def _enter_namespaces(iso: Isolation, workdir: Path):
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def _user_process_count() -> int:
-    uid = os.getuid()
-    count = 0
+def _processes_of(uid: int) -> list[int]:
+    """The pids of every process running as `uid`."""
+    found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                pass
-    return count
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                found.append(int(entry))
+        except OSError:
+            pass
+    return found
 
 
 def _set_limits(iso: Isolation):
@@ -315,17 +315,16 @@ def _set_limits(iso: Isolation):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not iso.cuda:   # CUDA reserves far more address space than it uses
         resource.setrlimit(resource.RLIMIT_AS, (lim.memory_bytes, lim.memory_bytes))
-    base = 0 if iso.uid is not None else _user_process_count()
+    base = 0 if iso.uid is not None else len(_processes_of(os.getuid()))
     resource.setrlimit(resource.RLIMIT_NPROC, (base + lim.processes, base + lim.processes))
 
 
 def _evict(uid: int):
     """Kill whatever still runs as `uid` (a worker of long ago whose pid we now have): nothing of
     a uid's previous owner may meet its next one. Files, IPC and keys cannot outlive a worker."""
-    for entry in os.listdir("/proc"):
+    for pid in _processes_of(uid):
         try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
-                os.kill(int(entry), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
 
@@ -370,7 +369,7 @@ def enter_sandbox(iso: Isolation, workdir: Path, keep_fd: int, syscall_filter=No
     if iso.seccomp:
         if syscall_filter is None:
             raise RuntimeError("the system-call filter is not available in the zygote")
-        seccomp.load(syscall_filter)
+        syscall_filter.load()
 
 
 # ------------------------------------------------------------------ the zygote
