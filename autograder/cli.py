@@ -76,7 +76,7 @@ def cmd_mutants(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from autograder.grade import UnsafeSandbox, grade
+    from autograder.grade import CannotGrade, grade
 
     try:
         summary = grade(args.submissions, args.out, jobs=args.jobs, regrade=args.regrade,
@@ -85,8 +85,8 @@ def cmd_grade(args) -> int:
                         else f"docker:{args.image}", unsafe=args.unsafe)
     except KeyboardInterrupt:
         return 130
-    except UnsafeSandbox as exc:
-        print(f"autograder grade: refusing to grade: {exc}", file=sys.stderr)
+    except CannotGrade as exc:
+        print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
     print("\n".join(summary.lines))
     print(f"wrote {args.out}/grades.csv, {args.out}/gradebook.sqlite and {args.out}/<student>/")

@@ -45,7 +45,11 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
-class UnsafeSandbox(Exception):
+class CannotGrade(Exception):
+    """Grading cannot start; the message says why and what would be right (one line for the CLI)."""
+
+
+class UnsafeSandbox(CannotGrade):
     """This machine cannot protect the grade from student code (see Isolation.weaknesses)."""
 
 
@@ -128,11 +132,14 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     import torch
 
     out = Path(out).resolve()
+    if not Path(submissions).is_dir():
+        raise CannotGrade(f"{submissions} is not a folder: give the folder that holds one folder or .zip per "
+                          "student (or nbgrader's submitted/)")
     chapter_list = chapter_list or chapters()
     isolation, image = isolation_for(backend, torch.cuda.is_available())
     weaknesses = isolation.weaknesses()
     if isolation.keeps_root or (weaknesses and not unsafe):
-        raise UnsafeSandbox(weaknesses[0] + ("" if isolation.keeps_root else
+        raise UnsafeSandbox("refusing to grade: " + weaknesses[0] + ("" if isolation.keeps_root else
                             " (or pass --unsafe to grade anyway, trusting every student)"))
     out.mkdir(parents=True, exist_ok=True)
     if image:
@@ -141,7 +148,11 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     print(describe_isolation(isolation), file=sys.stderr)
     for weakness in weaknesses:
         print(f"  NOT SAFE (--unsafe): {weakness}", file=sys.stderr)
-    subs = [s for s in ingest(Path(submissions), out / ".workspace") if in_shard(s.student, shard)]
+    everyone = ingest(Path(submissions), out / ".workspace")
+    if not everyone:
+        raise CannotGrade(f"no submission in {submissions}: it should hold one folder or .zip per student "
+                          "(or be nbgrader's submitted/)")
+    subs = [s for s in everyone if in_shard(s.student, shard)]
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)
     fingerprint = kit_fingerprint()

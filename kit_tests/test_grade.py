@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import KIT_ROOT, chapter_exercises
+from conftest import run_autograder
 
 DEMO = KIT_ROOT / "examples" / "submissions"
 POINTS = {ex.id: ex.points for ex in chapter_exercises("ch2")}
@@ -232,3 +233,18 @@ def test_what_the_grader_writes_is_safe_to_open(tmp_path):
     for where, text in files.items():
         assert not re.search(r"<(script|img)", text, re.I), where     # text, not tags
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, where
+
+
+@pytest.mark.parametrize("what", ["missing", "empty"])
+def test_a_folder_without_submissions_gets_one_line(tmp_path, what):
+    """A missing or empty SUBMISSIONS folder: one line saying what is wrong and what would be right,
+    exit 2, and no OUT left behind by the missing one."""
+    subs = tmp_path / "subs"
+    if what == "empty":
+        subs.mkdir()
+    proc = run_autograder("grade", str(subs), "--out", str(tmp_path / "out"), "--chapter", "ch2", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("autograder grade: ")
+    assert "one folder or .zip per student" in proc.stderr and "Traceback" not in proc.stderr
+    if what == "missing":
+        assert not (tmp_path / "out").exists()
