@@ -1,6 +1,6 @@
 # The autograder image: the kit with its hidden suites, the pinned torch, entry point `autograder`.
 #
-#   docker build -t dlf-autograder .                                   # CPU build of torch 2.13.0
+#   docker build -t dlf-autograder .                                   # CPU build of the torch that requirements.txt pins
 #   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 -t dlf-autograder:cuda .
 #   docker run --rm --network none -v "$PWD/subs:/submissions:ro" -v "$PWD/out:/out" \
 #       dlf-autograder grade /submissions --out /out                  # add --gpus all on the CUDA image
@@ -16,11 +16,12 @@ FROM ${BASE_IMAGE} AS deps
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG WHEELHOUSE=docker/wheelhouse
 COPY ${WHEELHOUSE} /wheelhouse
+COPY requirements.txt /requirements.txt
 RUN python3 -m venv /opt/autograder-venv \
  && if ls /wheelhouse/*.whl >/dev/null 2>&1; then from="--no-index --find-links /wheelhouse"; \
     else from="--index-url ${TORCH_INDEX_URL} --extra-index-url https://pypi.org/simple"; fi \
  && /opt/autograder-venv/bin/pip install --no-cache-dir --disable-pip-version-check $from \
-        torch==2.13.0 numpy pytest pytest-timeout pyseccomp \
+        -r /requirements.txt \
  && /opt/autograder-venv/bin/pip uninstall -y pip \
  && site=$(/opt/autograder-venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
  && rm -rf "$site/torch/include" "$site/torch/share/cmake"

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import ASSIGNMENTS, HIDDEN_TESTS, KIT_ROOT, chapter_modules
+from autograder.config import chapter_modules
+
+from autograder.layout import KIT
 from autograder.submission import submission_modules
 
 
@@ -49,7 +51,7 @@ class _Collector:
 
 def _pytest(args: list[str], quiet: bool) -> _Collector:
     collector = _Collector()
-    base = ["-p", "no:cacheprovider", "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
+    base = ["-p", "no:cacheprovider", "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "--rootdir", str(KIT.root), "-c", str(KIT.root / "pyproject.toml"),
             "-q", "--no-header", "--tb=native"]   # short/long re-parse sources: ~8x slower on failing submissions
     sink = io.StringIO() if quiet else None
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
@@ -67,9 +69,9 @@ def run_hidden(chapter: str, submission: Path, exercise: str | None = None,
 
     With `sandbox`, student code runs in sandboxed workers (batch grading); the
     caller sets PYTEST_DISABLE_PLUGIN_AUTOLOAD so only the kit configures pytest."""
-    files = [HIDDEN_TESTS / chapter / f"test_{m}.py" for m in chapter_modules(chapter)]
+    files = [KIT.hidden_suite(chapter, m) for m in chapter_modules(chapter)]
     if exercise:
-        files = [HIDDEN_TESTS / chapter / f"test_{exercise.split('.')[1]}.py"]
+        files = [KIT.hidden_suite(chapter, exercise.split(".")[1])]
     args = [str(f) for f in files if f.exists()] + ["--submission", str(Path(submission).resolve())]
     if exercise:
         args += ["--exercise", exercise]
@@ -84,7 +86,7 @@ def run_hidden(chapter: str, submission: Path, exercise: str | None = None,
 
 def run_public(chapter: str, submission: Path, quiet: bool = True) -> list[TestOutcome]:
     """The public tests (assignments/chN/test_*.py) against a submission's modules."""
-    files = sorted((ASSIGNMENTS / chapter).glob("test_*.py"))
+    files = KIT.public_tests(chapter)
     if not files:
         return []
     modules = submission_modules(Path(submission).resolve(), chapter)

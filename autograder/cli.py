@@ -13,7 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.config import ASSIGNMENTS, chapters
+from autograder.config import chapters
+
+from autograder.layout import KIT
 
 
 def cmd_generate(args) -> int:
@@ -138,7 +140,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("check", help="score a submission against the hidden suites, in-process")
     p.add_argument("chapters", nargs="*", help="chapters to check (default: all)")
-    p.add_argument("--submission", type=Path, default=ASSIGNMENTS,
+    p.add_argument("--submission", type=Path, default=KIT.assignments,
                    help="folder with the chN/<module>.py layout (default: assignments/)")
     p.add_argument("--json", type=Path, help="write Gradescope's results.json here")
     p.add_argument("--exercise", help="check one exercise id only")

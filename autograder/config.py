@@ -4,9 +4,11 @@ An exercise is a table with a `points` key, found at any depth:
 
     [ch2.activations.relu]
     points = 1
-    forbidden = ["torch.relu", "torch.nn.functional.relu"]
+    forbidden = ["torch.relu", "torch.nn.functional.relu", "@autograd"]
 
-Its id is the table's dotted path (`ch2.activations.relu`).
+Its id is the table's dotted path (`ch2.activations.relu`). `[defaults]` gives the
+time limit of a test and the names forbidden everywhere; `[forbidden_sets]` names
+lists that a `forbidden` list includes as `"@name"`.
 """
 from __future__ import annotations
 
@@ -15,13 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-GRADING_TOML = KIT_ROOT / "grading.toml"
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-HIDDEN_TESTS = KIT_ROOT / "tests"
-
-DEFAULT_TIMEOUT = 60.0
+from autograder.layout import KIT
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,23 @@ class Exercise:
         return self.id.split(".", 2)[2]
 
 
-def _walk(table: dict, prefix: str, defaults: dict):
+class BadGradingToml(ValueError):
+    pass
+
+
+def _expanded(names, sets: dict, where: str) -> tuple[str, ...]:
+    out = []
+    for name in names:
+        if name.startswith("@"):
+            if name[1:] not in sets:
+                raise BadGradingToml(f"{where}: no [forbidden_sets] entry {name[1:]!r}")
+            out += sets[name[1:]]
+        else:
+            out.append(name)
+    return tuple(out)
+
+
+def _walk(table: dict, prefix: str, defaults: dict, sets: dict):
     for key, value in table.items():
         if not isinstance(value, dict):
             continue
@@ -53,19 +65,29 @@ def _walk(table: dict, prefix: str, defaults: dict):
             yield Exercise(
                 id=path,
                 points=float(value["points"]),
-                timeout=float(value.get("timeout", defaults.get("timeout", DEFAULT_TIMEOUT))),
-                forbidden=tuple(defaults.get("forbidden", ())) + tuple(value.get("forbidden", ())),
+                timeout=float(value.get("timeout", defaults["timeout"])),
+                forbidden=_expanded([*defaults.get("forbidden", ()), *value.get("forbidden", ())], sets, path),
             )
         else:
-            yield from _walk(value, path, defaults)
+            yield from _walk(value, path, defaults, sets)
 
 
 @lru_cache(maxsize=None)
-def load_exercises(path: Path = GRADING_TOML) -> dict[str, Exercise]:
-    """Every exercise in grading.toml, by id, in file order."""
+def _grading(path: Path) -> tuple[dict, dict[str, Exercise]]:
     data = tomllib.loads(Path(path).read_text())
-    defaults = data.pop("defaults", {})
-    return {ex.id: ex for ex in _walk(data, "", defaults)}
+    defaults = data.pop("defaults")
+    sets = data.pop("forbidden_sets", {})
+    return defaults, {ex.id: ex for ex in _walk(data, "", defaults, sets)}
+
+
+def load_exercises(path: Path = KIT.grading_toml) -> dict[str, Exercise]:
+    """Every exercise in grading.toml, by id, in file order."""
+    return _grading(path)[1]
+
+
+def default_timeout() -> float:
+    """[defaults] timeout: the time limit of a test whose exercise does not set one."""
+    return float(_grading(KIT.grading_toml)[0]["timeout"])
 
 
 def chapter_exercises(chapter: str) -> list[Exercise]:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from autograder.config import ASSIGNMENTS, KIT_ROOT, SOLUTIONS, load_exercises
+from autograder.config import load_exercises
 
-DEMO_CLASS = KIT_ROOT / "examples" / "submissions"
+from autograder.layout import KIT
+
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
 
 
@@ -33,9 +34,9 @@ def stub_source(solution_source: str) -> str:
     return HEADER + cleared.source
 
 
-def expected_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> dict[Path, str]:
+def expected_stubs(solutions: Path = KIT.solutions, assignments: Path = KIT.assignments) -> dict[Path, str]:
     """Every generated file's path under `assignments` and the text it should hold."""
-    sources = [solutions.parent / "autograder" / "public_conftest.py", *sorted(solutions.glob("ch*/*.py"))]
+    sources = [KIT.public_conftest, *sorted(solutions.glob("ch*/*.py"))]
     targets = [assignments / "conftest.py", *(assignments / p.relative_to(solutions) for p in sources[1:])]
     stubs = {target: stub_source(source.read_text()) for source, target in zip(sources, targets)}
     data = {assignments / p.relative_to(solutions): p.read_text() for p in sorted(solutions.glob("ch*/data/*"))}
@@ -48,7 +49,7 @@ def _edited(source: str, find: str, replace: str, what: str) -> str:
     return source.replace(find, replace)
 
 
-def expected_demo(solutions: Path = SOLUTIONS, demo: Path = DEMO_CLASS) -> dict[Path, str]:
+def expected_demo(solutions: Path = KIT.solutions, demo: Path = KIT.demo_class) -> dict[Path, str]:
     """The demo class: per student (examples/demo_class.toml), every solution module with
     that student's mutants and edits applied; modules the student owns are left alone."""
     from autograder.mistakes import all_mutants, mutant_source
@@ -59,7 +60,7 @@ def expected_demo(solutions: Path = SOLUTIONS, demo: Path = DEMO_CLASS) -> dict[
                if str(p.relative_to(solutions).with_suffix("")) in graded}
     mutants = {m.id: m for chapter in {m.split("/")[0] for m in modules} for m in all_mutants(chapter)}
     files = {}
-    for student, spec in tomllib.loads((demo.parent / "demo_class.toml").read_text()).items():
+    for student, spec in tomllib.loads(KIT.demo_class_toml.read_text()).items():
         sources = dict(modules)
         for mutant in map(mutants.__getitem__, spec.get("mutants", [])):
             sources[f"{mutant.chapter}/{mutant.module}"] = mutant_source(mutant)
@@ -68,17 +69,17 @@ def expected_demo(solutions: Path = SOLUTIONS, demo: Path = DEMO_CLASS) -> dict[
                                               f"{student} {edit['module']}")
         for name, text in sources.items():
             if name not in spec.get("own", []):
-                files[demo / student / f"{name}.py"] = text
+                files[demo / student / f"{name}.py"] = text   # name: "chN/<module>"
     return files
 
 
-def stale_stubs(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> list[Path]:
+def stale_stubs(solutions: Path = KIT.solutions, assignments: Path = KIT.assignments) -> list[Path]:
     """Generated files that are missing or differ from what the generator makes."""
     expected = expected_stubs(solutions, assignments) | expected_demo(solutions)
     return [path for path, text in expected.items() if not path.is_file() or path.read_text() != text]
 
 
-def generate(solutions: Path = SOLUTIONS, assignments: Path = ASSIGNMENTS) -> list[Path]:
+def generate(solutions: Path = KIT.solutions, assignments: Path = KIT.assignments) -> list[Path]:
     """Write the stubs; return the files that changed."""
     changed = []
     for path, text in (expected_stubs(solutions, assignments) | expected_demo(solutions)).items():

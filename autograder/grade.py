@@ -21,7 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.config import GRADING_TOML, HIDDEN_TESTS, SOLUTIONS, chapter_exercises, chapters
+from autograder.config import chapter_exercises, chapters
+
+from autograder.layout import KIT
 from autograder.exports import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.gradebook import Gradebook
 from autograder.ingest import Submission, ingest
@@ -31,9 +33,8 @@ from autograder.score import ExerciseResult, score_all
 def kit_fingerprint() -> str:
     """Changes whenever grading would: grading.toml, the hidden suites, the solutions."""
     h = hashlib.sha256()
-    for path in [GRADING_TOML, *sorted(HIDDEN_TESTS.rglob("*.py")), *sorted(HIDDEN_TESTS.rglob("*.toml")),
-                 *sorted(SOLUTIONS.rglob("*.py"))]:
-        h.update(str(path.relative_to(GRADING_TOML.parent)).encode() + b"\0" + path.read_bytes())
+    for path in KIT.grading_inputs():
+        h.update(str(path.relative_to(KIT.root)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

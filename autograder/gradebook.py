@@ -25,7 +25,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.config import DEFAULT_TIMEOUT, Exercise
+from autograder.config import Exercise, default_timeout
 from autograder.report import clean_text
 from autograder.score import STATUS_TEXT, ExerciseResult
 
@@ -258,7 +258,7 @@ def results_of(row: dict, exercises: dict[str, Exercise] | None = None) -> tuple
     exercises = exercises or {}
     results = []
     for e in row["exercises"]:
-        exercise = exercises.get(e["exercise"]) or Exercise(e["exercise"], e["max_score"], DEFAULT_TIMEOUT, ())
+        exercise = exercises.get(e["exercise"]) or Exercise(e["exercise"], e["max_score"], default_timeout(), ())
         results.append(ExerciseResult(exercise, e["score"], e["status"], e["passed"], e["failed"],
                                       e["message"], e["hint"]))
     return results, row["info"]

@@ -21,9 +21,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.config import KIT_ROOT, chapter_modules, chapters
+from autograder.config import chapter_modules, chapters
 
-KIT_PARTS = ["pyproject.toml", "grading.toml", "autograder", "solutions", "tests"]
+from autograder.layout import KIT
+
+KIT_PARTS = ["pyproject.toml", "requirements.txt", "grading.toml", "autograder", "solutions", "tests"]
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -39,7 +41,7 @@ fi
 if ls wheelhouse/*.whl >/dev/null 2>&1; then from="--no-index --find-links wheelhouse"
 else from="--index-url {index} --extra-index-url https://pypi.org/simple"; fi
 /autograder/venv/bin/pip install --no-cache-dir --disable-pip-version-check $from \\
-    torch==2.13.0 numpy pytest pytest-timeout pyseccomp
+    -r requirements.txt
 rm -rf wheelhouse
 """
 
@@ -54,7 +56,7 @@ exec /autograder/venv/bin/python -m autograder gradescope-run {chapters} \\
 def _kit_files() -> list[Path]:
     files = []
     for part in KIT_PARTS:
-        path = KIT_ROOT / part
+        path = KIT.root / part
         found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         files += [p for p in found if "__pycache__" not in p.parts]
     return files
@@ -76,7 +78,7 @@ def build_bundle(zip_path: Path, chapter_list: list[str] | None = None, wheelhou
         _add_script(bundle, "run_autograder", RUN_AUTOGRADER.format(
             chapters=" ".join(f"--chapter {ch}" for ch in chapter_list)))
         for path in _kit_files():
-            bundle.write(path, path.relative_to(KIT_ROOT).as_posix())
+            bundle.write(path, path.relative_to(KIT.root).as_posix())
         for wheel in sorted(Path(wheelhouse).glob("*.whl")) if wheelhouse else []:
             bundle.write(wheel, f"wheelhouse/{wheel.name}", compress_type=zipfile.ZIP_STORED)
     return zip_path

@@ -45,6 +45,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.layout import module_path
+
 log = logging.getLogger(__name__)
 
 MAX_FILE = 1 << 20          # bytes per taken file: a course module is a few KiB
@@ -75,7 +77,7 @@ def wanted_files(exercises) -> set[str]:
     `exercises` is `config.load_exercises()` (a dict by id) or any iterable of Exercise.
     """
     values = exercises.values() if isinstance(exercises, dict) else exercises
-    return {f"{ex.chapter}/{ex.module}.py" for ex in values}
+    return {module_path(ex.chapter, ex.module) for ex in values}
 
 
 def safe_name(raw: str) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.config import HIDDEN_TESTS, SOLUTIONS
+from autograder.layout import KIT, module_file
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class BadMutant(ValueError):
 
 
 def load_mutants(chapter: str, module: str) -> list[Mutant]:
-    path = HIDDEN_TESTS / chapter / "mutants" / f"{module}.toml"
+    path = KIT.mutants(chapter, module)
     if not path.exists():
         return []
     entries = tomllib.loads(path.read_text()).get("mutant", [])
@@ -60,12 +60,11 @@ def load_mutants(chapter: str, module: str) -> list[Mutant]:
 
 
 def all_mutants(chapter: str) -> list[Mutant]:
-    folder = HIDDEN_TESTS / chapter / "mutants"
-    return [m for path in sorted(folder.glob("*.toml")) for m in load_mutants(chapter, path.stem)]
+    return [m for path in KIT.mutant_catalogues(chapter) for m in load_mutants(chapter, path.stem)]
 
 
 def mutant_source(mutant: Mutant) -> str:
-    source = (SOLUTIONS / mutant.chapter / f"{mutant.module}.py").read_text()
+    source = KIT.solution(mutant.chapter, mutant.module).read_text()
     count = source.count(mutant.find)
     if count == 0:
         raise BadMutant(f"mutant {mutant.id}: {mutant.find!r} is not in the solution")
@@ -96,7 +95,7 @@ def mutant_submission(mutant: Mutant) -> Path:
     source = mutant_source(mutant)
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     root = _cache_root() / f"{mutant.id}-{digest}"
-    path = root / mutant.chapter / f"{mutant.module}.py"
+    path = module_file(root, mutant.chapter, mutant.module)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}")   # never seen half-written

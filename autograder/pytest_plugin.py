@@ -23,7 +23,8 @@ import pytest
 import torch
 
 from autograder.compare import Mismatch, is_close
-from autograder.config import ASSIGNMENTS, load_exercises
+from autograder.config import load_exercises
+from autograder.layout import KIT
 from autograder.mistakes import load_mutants, mutant_submission
 from autograder.policy import PolicyViolation, static_violations
 from autograder.plaindata import encode
@@ -35,7 +36,7 @@ DTYPES = [torch.float32, torch.float64]
 
 
 def pytest_addoption(parser):
-    parser.addoption("--submission", default=str(ASSIGNMENTS),
+    parser.addoption("--submission", default=str(KIT.assignments),
                      help="folder with the chN/<module>.py layout to grade (default: assignments/)")
     parser.addoption("--sandbox", action="store_true",
                      help="run student code in sandboxed worker processes (batch grading)")

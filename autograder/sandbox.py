@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder import landlock, seccomp
-from autograder.config import KIT_ROOT
+from autograder.layout import KIT
 from autograder.worker import recv_frame, send_frame
 
 # As root, each worker runs as a uid of its own, SANDBOX_UID_BASE + its pid: no user on the
@@ -108,7 +108,7 @@ class Isolation:
         namespaces = root and not os.environ.get("AUTOGRADER_NO_NAMESPACES") and _namespaces_allowed()
         # Without namespaces nothing can open a closed folder (like /root) for another uid: when
         # Python or the engine lives in one, a worker could not drop root.
-        reachable = namespaces or not any(_closed_ancestor(Path(p)) for p in (sys.base_prefix, sys.prefix, KIT_ROOT))
+        reachable = namespaces or not any(_closed_ancestor(Path(p)) for p in (sys.base_prefix, sys.prefix, KIT.root))
         return cls(namespaces=namespaces, uid=SANDBOX_UID_BASE if root and reachable else None, cuda=cuda,
                    landlock=not namespaces and landlock.abi_version() > 0, seccomp=_seccomp_available(),
                    keeps_root=root and not reachable)
@@ -217,9 +217,9 @@ def readable_paths(cuda: bool) -> list[str]:
     """The allow-list of a worker's view (besides its own dir and devices), outermost paths only."""
     import sysconfig
 
-    kit = KIT_ROOT.resolve()
+    kit = KIT.root.resolve()
     wanted = [*SYSTEM_PATHS, sys.base_prefix, sys.prefix, *sysconfig.get_paths().values(),
-              *(p for p in sys.path if p and os.path.isdir(p)), str(KIT_ROOT / "autograder")]
+              *(p for p in sys.path if p and os.path.isdir(p)), str(KIT.engine)]
     if cuda:
         wanted += ["/sys", "/proc/driver/nvidia"]
     paths: list[Path] = []
@@ -513,7 +513,7 @@ class Zygote:
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")}
         env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
+            [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(KIT.root)!r}); "
              f"from autograder.sandbox import zygote_main; zygote_main({theirs.fileno()})"],
             pass_fds=[theirs.fileno()], env=env, cwd=self.base, stdin=subprocess.DEVNULL)
         theirs.close()

@@ -33,7 +33,9 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.config import HIDDEN_TESTS, SOLUTIONS, chapter_exercises, chapter_modules
+from autograder.config import chapter_exercises, chapter_modules
+
+from autograder.layout import KIT
 
 
 class SiblingCallError(Exception):
@@ -114,13 +116,13 @@ def _top_level_functions(path: Path) -> set[str]:
 def called_through(chapter: str, module: str) -> frozenset[str]:
     """The exercise functions of `module` that its stand-in computes on the trusted side."""
     names = {ex.name for ex in chapter_exercises(chapter) if ex.module == module}
-    solution, reference = (SOLUTIONS / chapter / f"{module}.py", HIDDEN_TESTS / chapter / "reference" / f"{module}.py")
+    solution, reference = KIT.solution(chapter, module), KIT.reference(chapter, module)
     return frozenset(names & _top_level_functions(solution) & _top_level_functions(reference))
 
 
 def stand_in_source(chapter: str, module: str) -> str:
     """The reference of `module` with its exercise functions turned into trusted calls."""
-    reference = HIDDEN_TESTS / chapter / "reference" / f"{module}.py"
+    reference = KIT.reference(chapter, module)
     tree = ast.parse(reference.read_text())
     through = called_through(chapter, module)
     body = tree.body[1:] if ast.get_docstring(tree) else tree.body

@@ -16,7 +16,9 @@ import sys
 import types
 from pathlib import Path
 
-from autograder.config import HIDDEN_TESTS, chapter_modules
+from autograder.config import chapter_modules
+
+from autograder.layout import KIT, module_file
 
 
 class SubmissionImportError(Exception):
@@ -88,7 +90,7 @@ class ChapterModules:
 
 def reference_modules(chapter: str) -> dict[str, Path]:
     """The chapter's torch-backed references (tests/chN/reference/), by module name."""
-    return {name: HIDDEN_TESTS / chapter / "reference" / f"{name}.py" for name in chapter_modules(chapter)}
+    return {name: KIT.reference(chapter, name) for name in chapter_modules(chapter)}
 
 
 def modules_for(submission: Path, chapter: str, module: str) -> ChapterModules:
@@ -98,7 +100,7 @@ def modules_for(submission: Path, chapter: str, module: str) -> ChapterModules:
     from autograder.siblings import stand_in_files
 
     files = dict(stand_in_files(chapter))
-    files[module] = Path(submission) / chapter / f"{module}.py"
+    files[module] = module_file(submission, chapter, module)
     return ChapterModules(chapter, files)
 
 
@@ -141,5 +143,5 @@ def needed_sources(modules: ChapterModules, module: str) -> dict[str, str]:
 
 def submission_modules(submission: Path, chapter: str) -> ChapterModules:
     """All of a chapter's modules from the submission itself (for its public tests)."""
-    files = {name: Path(submission) / chapter / f"{name}.py" for name in chapter_modules(chapter)}
+    files = {name: module_file(submission, chapter, name) for name in chapter_modules(chapter)}
     return ChapterModules(chapter, files)

@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
-from autograder.config import KIT_ROOT, chapter_exercises, chapters, load_exercises
+from autograder.config import chapter_exercises, chapters, load_exercises
+
+from autograder.layout import KIT
 from conftest import check_results, run_autograder
 
 CHAPTERS = chapters()
@@ -18,7 +20,7 @@ def test_every_chapter_sums_to_100():
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solutions_score_100(chapter, tmp_path):
-    results, stdout = check_results(tmp_path, chapter, KIT_ROOT / "solutions")
+    results, stdout = check_results(tmp_path, chapter, KIT.root / "solutions")
     failing = [t["name"] + ": " + t["output"] for t in results["tests"] if t["score"] != t["max_score"]]
     assert results["score"] == 100 == results["max_score"], "\n".join(failing)
     assert "public tests: " in stdout and "of" in stdout
@@ -28,7 +30,7 @@ def test_solutions_score_100(chapter, tmp_path):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_stubs_score_0_with_a_one_line_reason_each(chapter, tmp_path):
-    results, _ = check_results(tmp_path, chapter, KIT_ROOT / "assignments", "--no-public")
+    results, _ = check_results(tmp_path, chapter, KIT.root / "assignments", "--no-public")
     assert results["score"] == 0
     for test in results["tests"]:
         reason = test["output"].splitlines()[1]
@@ -37,7 +39,7 @@ def test_stubs_score_0_with_a_one_line_reason_each(chapter, tmp_path):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_differently_written_solutions_get_full_marks(chapter, tmp_path):
-    folder = KIT_ROOT / "kit_tests" / "alternatives"
+    folder = KIT.root / "kit_tests" / "alternatives"
     modules = {p.stem for p in (folder / chapter).glob("*.py")}
     results, _ = check_results(tmp_path, chapter, folder, "--no-public")
     graded = [t for t in results["tests"] if t["name"].split(".")[1] in modules]
@@ -49,8 +51,8 @@ def test_differently_written_solutions_get_full_marks(chapter, tmp_path):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_module_has_an_alternative_and_mutants(chapter):
     modules = {ex.module for ex in chapter_exercises(chapter)}
-    alternatives = {p.stem for p in (KIT_ROOT / "kit_tests" / "alternatives" / chapter).glob("*.py")}
-    mutant_files = {p.stem for p in (KIT_ROOT / "tests" / chapter / "mutants").glob("*.toml")}
+    alternatives = {p.stem for p in (KIT.root / "kit_tests" / "alternatives" / chapter).glob("*.py")}
+    mutant_files = {p.stem for p in (KIT.root / "tests" / chapter / "mutants").glob("*.toml")}
     assert modules <= alternatives, f"missing alternatives: {modules - alternatives}"
     assert modules <= mutant_files, f"missing mutant catalogues: {modules - mutant_files}"
 
@@ -79,7 +81,7 @@ def test_at_least_three_mutants_per_module(chapter):
 def test_public_tests_pass_on_solutions_and_fail_in_one_line_on_stubs(chapter):
     def pytest_run(folder):
         return subprocess.run([sys.executable, "-m", "pytest", f"{folder}/{chapter}", "-q"],
-                              cwd=KIT_ROOT, capture_output=True, text=True, timeout=600)
+                              cwd=KIT.root, capture_output=True, text=True, timeout=600)
 
     solved = pytest_run("solutions")
     assert solved.returncode == 0, solved.stdout[-3000:]
@@ -96,7 +98,7 @@ def test_public_tests_pass_on_solutions_and_fail_in_one_line_on_stubs(chapter):
 
 def test_a_crash_like_a_known_mistake_is_named_wherever_it_happens(tmp_path):
     """The student's crash is on another line than the mutant's: the hint still comes."""
-    source = (KIT_ROOT / "solutions" / "ch6" / "positional.py").read_text()
+    source = (KIT.root / "solutions" / "ch6" / "positional.py").read_text()
     crashing = source.replace("    pe[:, 1::2] = torch.cos(angles[:, : dim // 2])",
                               "\n\n    pe[:, 1::2] = torch.cos(angles)")
     assert crashing != source

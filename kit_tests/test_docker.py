@@ -14,7 +14,9 @@ import sys
 
 import pytest
 
-from autograder.config import KIT_ROOT, chapter_exercises
+from autograder.config import chapter_exercises
+
+from autograder.layout import KIT
 
 IMAGE = os.environ.get("AUTOGRADER_IMAGE", "dlf-autograder:cpu")
 WHEELHOUSE = os.environ.get("AUTOGRADER_WHEELHOUSE")
@@ -47,13 +49,13 @@ def klass(tmp_path_factory):
     """A small class (ch2 only): full marks, named mistakes, and a cheater."""
     root = tmp_path_factory.mktemp("docker") / "class"
     for student in STUDENTS:
-        shutil.copytree(KIT_ROOT / "examples" / "submissions" / student / "ch2", root / student / "ch2")
+        shutil.copytree(KIT.root / "examples" / "submissions" / student / "ch2", root / student / "ch2")
     for name in ("conftest.py", "sitecustomize.py", "torch.py"):
-        shutil.copy(KIT_ROOT / "examples" / "submissions" / "cheating_eve" / name, root / "cheating_eve")
+        shutil.copy(KIT.root / "examples" / "submissions" / "cheating_eve" / name, root / "cheating_eve")
     os.chmod(root.parent, 0o755)
     local = root.parent / "local"
     run([sys.executable, "-m", "autograder", "grade", str(root), "--out", str(local), "--chapter", "ch2"],
-        cwd=KIT_ROOT)
+        cwd=KIT.root)
     return root, totals(local)
 
 
@@ -72,7 +74,7 @@ def test_docker_backend_matches_the_local_backend(klass, tmp_path):
     root, local = klass
     out = tmp_path / "out"
     proc = run([sys.executable, "-m", "autograder", "grade", str(root), "--out", str(out), "--chapter", "ch2",
-                "--backend", "docker", "--image", IMAGE], cwd=KIT_ROOT)
+                "--backend", "docker", "--image", IMAGE], cwd=KIT.root)
     assert "in a container of" in proc.stderr
     assert totals(out) == local
 
@@ -83,7 +85,7 @@ def test_gradescope_bundle_grades_like_the_engine(klass, tmp_path):
     root, local = klass
     context = tmp_path / "gradescope"
     run([sys.executable, "-m", "autograder", "gradescope", str(context / "bundle.zip"), "--chapter", "ch2",
-         "--wheelhouse", WHEELHOUSE], cwd=KIT_ROOT)
+         "--wheelhouse", WHEELHOUSE], cwd=KIT.root)
     # Gradescope's image build: unzip into /autograder/source, run setup.sh there, install run_autograder.
     (context / "Dockerfile").write_text(f"""FROM {GRADESCOPE_BASE}
 COPY bundle.zip /tmp/bundle.zip
@@ -114,7 +116,7 @@ RUN mkdir -p /autograder/source /autograder/submission /autograder/results \\
 def test_the_sandbox_holds_inside_the_image_as_its_user():
     """The image's mode (an unprivileged user, workers walled in by Landlock and the system-call
     filter): the sandbox's own tests, run inside a container of the image."""
-    proc = run(["docker", "run", "--rm", "--network", "none", "-v", f"{KIT_ROOT / 'kit_tests'}:/opt/kit/kit_tests:ro",
+    proc = run(["docker", "run", "--rm", "--network", "none", "-v", f"{KIT.root / 'kit_tests'}:/opt/kit/kit_tests:ro",
                 "--entrypoint", "python", IMAGE, "-m", "pytest", "/opt/kit/kit_tests/test_sandbox.py", "-q",
                 "-p", "no:cacheprovider", "-rs"])
     assert " passed" in proc.stdout and "failed" not in proc.stdout

@@ -14,16 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import KIT_ROOT, chapter_exercises
+from autograder.config import chapter_exercises
+
+from autograder.layout import KIT
 from conftest import run_autograder
 
-DEMO = KIT_ROOT / "examples" / "submissions"
+DEMO = KIT.root / "examples" / "submissions"
 POINTS = {ex.id: ex.points for ex in chapter_exercises("ch2")}
 
 
 def grade(subs, out, *extra, **kwargs):
     return subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
-                           "--chapter", "ch2", *extra], cwd=KIT_ROOT, capture_output=True, text=True,
+                           "--chapter", "ch2", *extra], cwd=KIT.root, capture_output=True, text=True,
                           timeout=1200, **kwargs)
 
 
@@ -86,14 +88,14 @@ def _scores(out):
 def test_killed_batch_resumes_to_the_same_gradebook(tmp_path):
     subs = tmp_path / "subs"
     for i, source in enumerate(["solutions", "examples/submissions/partial_bob"] * 2):
-        shutil.copytree(KIT_ROOT / source / "ch2", subs / f"s{i}" / "ch2",
+        shutil.copytree(KIT.root / source / "ch2", subs / f"s{i}" / "ch2",
                         ignore=shutil.ignore_patterns("test_*", "__pycache__"))
     straight = tmp_path / "straight"
     assert grade(subs, straight, "--jobs", "1").returncode == 0
 
     resumed = tmp_path / "resumed"
     proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(resumed),
-                             "--chapter", "ch2", "--jobs", "1"], cwd=KIT_ROOT, start_new_session=True,
+                             "--chapter", "ch2", "--jobs", "1"], cwd=KIT.root, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:       # kill it once the first submission is recorded
@@ -126,7 +128,7 @@ def test_shards_merged_equal_one_run(demo, tmp_path):
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     merged = tmp_path / "merged"
     proc = subprocess.run([sys.executable, "-m", "autograder", "merge", *map(str, shards), "--out", str(merged)],
-                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=KIT.root, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     sizes = []

@@ -3,11 +3,11 @@ import re
 import subprocess
 import sys
 
-from autograder.config import KIT_ROOT
+from autograder.layout import KIT
 
 
 def test_tinygpt_learns_and_samples_with_the_cache():
-    proc = subprocess.run([sys.executable, str(KIT_ROOT / "solutions" / "ch6" / "train_tinygpt.py"),
+    proc = subprocess.run([sys.executable, str(KIT.root / "solutions" / "ch6" / "train_tinygpt.py"),
                            "--steps", "80", "--new-tokens", "20"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

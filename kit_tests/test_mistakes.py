@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.config import KIT_ROOT
+from autograder.layout import KIT
 
 MAKE_ONE = """
 from autograder.mistakes import all_mutants, mutant_submission
@@ -14,7 +14,7 @@ input()   # wait until told to exit
 
 
 def test_mutant_folders_are_private_and_removed_at_exit(tmp_path):
-    procs = [subprocess.Popen([sys.executable, "-c", MAKE_ONE], cwd=KIT_ROOT, env={"TMPDIR": str(tmp_path)},
+    procs = [subprocess.Popen([sys.executable, "-c", MAKE_ONE], cwd=KIT.root, env={"TMPDIR": str(tmp_path)},
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     roots = [Path(p.stdout.readline().strip()) for p in procs]       # both alive at once
     assert roots[0].parent != roots[1].parent

@@ -25,7 +25,8 @@ import torch
 import autograder.plaindata as plaindata
 from autograder import pytest_plugin
 from autograder.compare import find_mismatch
-from autograder.config import SOLUTIONS, load_exercises
+from autograder.config import load_exercises
+from autograder.layout import KIT
 from autograder.plaindata import OutOfTime, decode, decode_reply, encode
 from autograder.runner import (DICT_INT_KEYS, MAX_DEPTH, MAX_STR_CHARS, MAX_TENSORS, MAX_VALUES, NotPlainData,
                                StudentError, check_plain)
@@ -249,7 +250,7 @@ def perceptron_train(x, y, epochs, **kwargs):
 
 
 def forged_perceptron_source() -> str:
-    source = (SOLUTIONS / "ch2" / "perceptron.py").read_text()
+    source = (KIT.solutions / "ch2" / "perceptron.py").read_text()
     per_epoch = "    for _ in range(epochs):\n        count = 0\n"
     assert source.count(per_epoch) == 1 and source.count("def perceptron_train(") == 1
     source = source.replace(per_epoch, "    count = 0\n    for _ in range(epochs):\n")
@@ -261,7 +262,7 @@ def test_a_forged_huge_int_fails_only_its_exercise_and_the_batch_completes(tmp_p
     submission whose wrong mistake counts match a known mistake (so hints are looked for). Before,
     matching it raised OverflowError in pytest's report hook: an internal error, no grades.csv."""
     student = tmp_path / "subs" / "mallory" / "ch2"
-    shutil.copytree(SOLUTIONS / "ch2", student, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
+    shutil.copytree(KIT.solutions / "ch2", student, ignore=shutil.ignore_patterns("test_*", "__pycache__"))
     (student / "perceptron.py").write_text(forged_perceptron_source())
     out = tmp_path / "out"
     run_autograder("grade", tmp_path / "subs", "--out", out, "--chapter", "ch2")

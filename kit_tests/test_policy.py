@@ -81,9 +81,9 @@ def test_runtime_guard_lets_other_code_through():
 
 def test_check_scores_a_forbidden_shortcut_zero_with_the_reason(tmp_path):
     from autograder.check import run_hidden
-    from autograder.config import SOLUTIONS
+    from autograder.layout import KIT
 
-    source = (SOLUTIONS / "ch2" / "activations.py").read_text()
+    source = (KIT.solutions / "ch2" / "activations.py").read_text()
     cheat = source.replace("return torch.where(x > 0, x, torch.zeros_like(x))",
                            "return getattr(torch.nn.functional, 'relu')(x)")
     assert cheat != source

@@ -43,7 +43,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import GRADING_TOML, HIDDEN_TESTS, KIT_ROOT, SOLUTIONS, load_exercises
+from autograder.config import load_exercises
+
+from autograder.layout import KIT
 from autograder.exports import MAX_FEEDBACK_CHARS
 
 if os.geteuid() != 0:
@@ -58,7 +60,7 @@ EXERCISES = {ex.id: ex for ex in load_exercises().values() if ex.chapter == "ch2
 ACTIVATIONS = [ex_id for ex_id, ex in EXERCISES.items() if ex.module == "activations"]
 RELU = "ch2.activations.relu"
 RELU_BACKWARD = "ch2.activations.relu_backward"
-SOLUTION_SOURCE = (SOLUTIONS / "ch2" / "activations.py").read_text()
+SOLUTION_SOURCE = (KIT.solutions / "ch2" / "activations.py").read_text()
 HONEST_RELU = "torch.where(x > 0, x, torch.zeros_like(x))"
 WRONG_RELU = "x.new_full((*x.shape, 2), 7.0)"   # wrong shape: fails on every device, meta too
 TMP_AREAS = [Path(p) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock") if os.path.isdir(p)]
@@ -249,7 +251,7 @@ attack("write_outputs", "writes results.json / grades.csv / gradebook.sqlite (cw
 # --- reading what must stay hidden
 attack("read_secrets", "relu execs the solution (absolute and relative paths) if readable, or answers "
        "right if the hidden tests or grading.toml are readable; else wrong", f"""
-    for path in ("@SOLUTION@", "../../solutions/ch2/activations.py", "@HIDDEN_TEST@", "@GRADING_TOML@",
+    for path in ("@SOLUTION@", "../../solutions/ch2/activations.py", "@HIDDEN_TEST@", "@KIT.grading_toml@",
                  "@KIT@/tests/ch2/reference/activations.py", "@KIT@/kit_tests/conftest.py"):
         try:
             with open(path) as f:
@@ -525,18 +527,18 @@ ATTACKS.append(Attack(
         f"/tmp/evil_redteam_{TOKEN}_abs.py": "print('evil')\n",
         f"..\\..\\evil_redteam_{TOKEN}_win.py": "print('evil')\n",
         "ch2/activations.py": SOLUTION_SOURCE,
-        "ch2/losses.py": Symlink(str(SOLUTIONS / "ch2" / "losses.py")),
+        "ch2/losses.py": Symlink(str(KIT.solutions / "ch2" / "losses.py")),
     }))
 ATTACKS.append(Attack(
     "symlink_file", "ch2/activations.py is a symlink to solutions/ch2/activations.py",
-    files={"ch2/activations.py": Symlink(str(SOLUTIONS / "ch2" / "activations.py"))},
+    files={"ch2/activations.py": Symlink(str(KIT.solutions / "ch2" / "activations.py"))},
     zero="all", status="import"))
 ATTACKS.append(Attack(
     "symlink_dir", "ch2/ is a symlink to solutions/ch2",
-    files={"ch2": Symlink(str(SOLUTIONS / "ch2"))}, zero="all", status="import"))
+    files={"ch2": Symlink(str(KIT.solutions / "ch2"))}, zero="all", status="import"))
 ATTACKS.append(Attack(
     "symlink_student", "the student's whole folder is a symlink to the kit's solutions/",
-    files={".": Symlink(str(SOLUTIONS))}, graded=False))
+    files={".": Symlink(str(KIT.solutions))}, graded=False))
 ATTACKS.append(Attack(
     "zip_bomb", "a zip whose ch2/activations.py (correct source + padding) inflates to 100 MiB",
     zip=True, files={"ch2/activations.py": None}, zero="all", status="import"))
@@ -569,7 +571,7 @@ def build_class(subs: Path):
     subs.mkdir()
     honest = subs / "honest" / "ch2"
     honest.mkdir(parents=True)
-    for path in (SOLUTIONS / "ch2").glob("*.py"):
+    for path in (KIT.solutions / "ch2").glob("*.py"):
         if not path.name.startswith("test_"):
             shutil.copy(path, honest / path.name)
     for a in ATTACKS:
@@ -618,9 +620,9 @@ def _top(folder: Path) -> dict:
 
 
 def _kit_files() -> dict:
-    listed = subprocess.run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=KIT_ROOT,
+    listed = subprocess.run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=KIT.root,
                             capture_output=True, check=True).stdout.decode().split("\0")
-    return {str(KIT_ROOT / rel): _stat(KIT_ROOT / rel) for rel in listed if rel}
+    return {str(KIT.root / rel): _stat(KIT.root / rel) for rel in listed if rel}
 
 
 def _owned_by_workers(roots) -> set:
@@ -674,7 +676,7 @@ class Snapshot:
         tmp_tops = {}
         for area in TMP_AREAS:
             tmp_tops.update(_top(area))
-        return cls(_tree(root, skip=out), _kit_files(), tmp_tops, _top(KIT_ROOT.parent), _processes())
+        return cls(_tree(root, skip=out), _kit_files(), tmp_tops, _top(KIT.root.parent), _processes())
 
 
 def _changes(before: dict, after: dict) -> list[str]:
@@ -717,10 +719,10 @@ def batch():
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     PLACEHOLDERS.update({
-        "@TOKEN@": TOKEN, "@FORGED@": FORGED, "@OUT@": str(out), "@SUBS@": str(subs), "@KIT@": str(KIT_ROOT),
+        "@TOKEN@": TOKEN, "@FORGED@": FORGED, "@OUT@": str(out), "@SUBS@": str(subs), "@KIT@": str(KIT.root),
         "@ROOT_GLOB@": str(root.parent / "autograder-redteam-*"), "@PORT@": str(listener.getsockname()[1]),
-        "@SOLUTION@": str(SOLUTIONS / "ch2" / "activations.py"),
-        "@HIDDEN_TEST@": str(HIDDEN_TESTS / "ch2" / "test_activations.py"), "@GRADING_TOML@": str(GRADING_TOML),
+        "@SOLUTION@": str(KIT.solutions / "ch2" / "activations.py"),
+        "@HIDDEN_TEST@": str(KIT.hidden_tests / "ch2" / "test_activations.py"), "@KIT.grading_toml@": str(KIT.grading_toml),
     })
     build_class(subs)
     before = Snapshot.take(root, out)
@@ -728,12 +730,12 @@ def batch():
     t0 = time.monotonic()
     try:
         proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
-                               "--jobs", "2", "--chapter", "ch2"], cwd=KIT_ROOT, capture_output=True,
+                               "--jobs", "2", "--chapter", "ch2"], cwd=KIT.root, capture_output=True,
                               text=True, timeout=BATCH_TIMEOUT)
         seconds = time.monotonic() - t0
         time.sleep(0.5)    # let killed process trees finish dying
         after = Snapshot.take(root, out)
-        worker_files = {p for p in _owned_by_workers([*TMP_AREAS, KIT_ROOT.parent, root])
+        worker_files = {p for p in _owned_by_workers([*TMP_AREAS, KIT.root.parent, root])
                         if os.lstat(p).st_mtime >= started - 1 or TOKEN in p}
         leftovers = _leftover_processes(before.procs, after.procs)
         rows = {}
@@ -768,7 +770,7 @@ def _clean_up(before_procs: dict):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-    for area in TMP_AREAS + [KIT_ROOT]:
+    for area in TMP_AREAS + [KIT.root]:
         for path in area.glob(f"*redteam*{TOKEN}*"):
             path.unlink(missing_ok=True)
     for path in Path("/tmp").glob(f"evil_redteam_{TOKEN}*"):
@@ -846,7 +848,7 @@ def _extra_checks(batch, a: Attack):
         assert FORGED.encode() not in (batch.out / "gradebook.sqlite").read_bytes()
     if a.name == "zip_slip":
         places = [batch.root, batch.subs, batch.out, batch.out / ".workspace", batch.out / ".workspace" / a.name,
-                  Path("/tmp"), Path("/"), KIT_ROOT, KIT_ROOT.parent, Path.cwd()]
+                  Path("/tmp"), Path("/"), KIT.root, KIT.root.parent, Path.cwd()]
         for place in places:
             assert not list(place.glob(f"*evil_redteam_{TOKEN}*")), place
         taken = sorted(str(p.relative_to(batch.out / ".workspace" / a.name))

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from autograder import landlock
-from autograder.config import KIT_ROOT, load_exercises
+from autograder.config import load_exercises
+from autograder.layout import KIT
 from autograder.policy import PolicyViolation
 from autograder.runner import StudentError
 from autograder.sandbox import Isolation, SandboxRunner, WorkerPool, describe_isolation
@@ -87,8 +88,8 @@ def test_a_worker_sees_only_its_allow_list(pool, tmp_path):
     other_out = tmp_path / "other-shard" / ".workspace" / "bob"
     other_out.mkdir(parents=True)
     (other_out / "answer.py").write_text("# another student's work")
-    secrets = [KIT_ROOT / "solutions", KIT_ROOT / "tests", KIT_ROOT / "grading.toml", KIT_ROOT / ".git",
-               KIT_ROOT / "examples", KIT_ROOT / "kit_tests", leftover, other_out]
+    secrets = [KIT.root / "solutions", KIT.root / "tests", KIT.root / "grading.toml", KIT.root / ".git",
+               KIT.root / "examples", KIT.root / "kit_tests", leftover, other_out]
     looks = [f"sorted(os.listdir({str(p)!r})) if os.path.isdir({str(p)!r}) else open({str(p)!r}).read()"
              for p in secrets]
     tmp = f"sorted(os.listdir({tempfile.gettempdir()!r}))"

@@ -7,7 +7,9 @@ import time
 import pytest
 import torch
 
-from autograder.config import SOLUTIONS, chapter_modules, chapters, load_exercises
+from autograder.config import chapter_modules, chapters, load_exercises
+
+from autograder.layout import KIT
 from autograder.runner import StudentError
 from autograder.sandbox import Isolation, SandboxRunner, WorkerPool
 from autograder.siblings import called_through, stand_in_source
@@ -16,7 +18,7 @@ from autograder.submission import modules_for
 
 def answer_lines(chapter, module):
     """The substantial lines of the solution's exercise functions that a stand-in computes elsewhere."""
-    source = (SOLUTIONS / chapter / f"{module}.py").read_text()
+    source = (KIT.solutions / chapter / f"{module}.py").read_text()
     functions = [node for node in ast.parse(source).body
                  if isinstance(node, ast.FunctionDef) and node.name in called_through(chapter, module)]
     lines = {line.strip() for f in functions for line in ast.get_source_segment(source, f).splitlines()[1:]}
