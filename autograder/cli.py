@@ -3,6 +3,7 @@
     autograder generate [--check]                 stubs from solutions
     autograder check [ch2 ...] [--submission DIR] [--json FILE]
     autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
+    autograder new chN.module.name                scaffold a new exercise's files
     autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2] [--shard K/N]
     autograder merge SHARD_OUT... --out OUT       join the outputs of `grade --shard K/N`
     autograder gradescope OUT.zip [--chapter ch6] [--wheelhouse DIR]   Gradescope's autograder bundle
@@ -14,7 +15,6 @@ import sys
 from pathlib import Path
 
 from autograder.config import chapters
-
 from autograder.layout import KIT
 
 
@@ -32,49 +32,24 @@ def cmd_generate(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.check import run_hidden, run_public
-    from autograder.config import chapter_exercises
-    from autograder.report import table, write_json
-    from autograder.score import score_all
+    from autograder.check import check
+    from autograder.settings import RunSettings
 
-    results = []
-    for chapter in args.chapters or chapters():
-        public = [] if args.no_public else run_public(chapter, args.submission)
-        outcomes = run_hidden(chapter, args.submission, exercise=args.exercise)
-        exercises = [ex for ex in chapter_exercises(chapter) if not args.exercise or ex.id == args.exercise]
-        chapter_results = score_all(exercises, outcomes)
-        results += chapter_results
-        print(f"\n{chapter} ({args.submission})")
-        print(table(chapter_results))
-        if public:
-            failed = [o for o in public if o.outcome == "failed"]
-            print(f"public tests: {len(public) - len(failed)} of {len(public)} passed"
-                  + (f"; first failure: {failed[0].nodeid}: {failed[0].message}" if failed else ""))
-    if args.json:
-        write_json(results, args.json)
-        print(f"\nwrote {args.json}")
+    settings = RunSettings(submission=args.submission.resolve(), exercise=args.exercise)
+    check(args.chapters or chapters(), settings, public=not args.no_public, json_path=args.json)
     return 0
 
 
 def cmd_mutants(args) -> int:
-    from autograder.check import run_hidden
-    from autograder.mistakes import all_mutants, mutant_submission
+    from autograder.mutants import prove_caught
 
-    escaped = 0
-    for chapter in args.chapters or chapters():
-        for mutant in all_mutants(chapter):
-            if args.module and mutant.module != args.module:
-                continue
-            outcomes = run_hidden(chapter, mutant_submission(mutant), exercise=mutant.exercise,
-                                  stop_at_first_failure=True)
-            failed = [o for o in outcomes if o.outcome == "failed"]
-            named = any(o.hint == mutant.hint for o in failed)
-            verdict = ("caught, hint shown" if failed and named else
-                       "caught, hint NOT shown" if failed else "ESCAPED")
-            escaped += verdict != "caught, hint shown"
-            print(f"{mutant.exercise:<44} {mutant.id:<40} {verdict}")
-    print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
-    return 1 if escaped else 0
+    return 1 if prove_caught(args.chapters or chapters(), args.module) else 0
+
+
+def cmd_new(args) -> int:
+    from autograder.new import cmd_new
+
+    return cmd_new(args)
 
 
 def cmd_grade(args) -> int:
@@ -151,6 +126,10 @@ def main(argv=None) -> int:
     p.add_argument("chapters", nargs="*")
     p.add_argument("--module", help="only the mutants of this module")
     p.set_defaults(func=cmd_mutants)
+
+    p = sub.add_parser("new", help="scaffold every file a new exercise needs (then fill them in)")
+    p.add_argument("exercise", help="the new exercise's id, chN.<module>.<name> (e.g. ch9.demo.double)")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("grade", help="grade a folder of submissions in sandboxed workers")
     p.add_argument("submissions", type=Path, help="one folder or .zip per student, or nbgrader's submitted/")

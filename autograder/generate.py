@@ -16,7 +16,6 @@ import tomllib
 from pathlib import Path
 
 from autograder.config import load_exercises
-
 from autograder.layout import KIT
 
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
@@ -52,7 +51,7 @@ def _edited(source: str, find: str, replace: str, what: str) -> str:
 def expected_demo(solutions: Path = KIT.solutions, demo: Path = KIT.demo_class) -> dict[Path, str]:
     """The demo class: per student (examples/demo_class.toml), every solution module with
     that student's mutants and edits applied; modules the student owns are left alone."""
-    from autograder.mistakes import all_mutants, mutant_source
+    from autograder.mutants import all_mutants, mutant_source
 
     graded = {f"{ex.chapter}/{ex.module}" for ex in load_exercises().values()}
     modules = {str(p.relative_to(solutions).with_suffix("")): p.read_text()

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import chapter_exercises, chapters
-
-from autograder.layout import KIT
-from autograder.exports import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.gradebook import Gradebook
 from autograder.ingest import Submission, ingest
+from autograder.layout import KIT
+from autograder.outcomes import Outcome
+from autograder.report import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.score import ExerciseResult, score_all
+from autograder.settings import RunSettings
 
 
 def kit_fingerprint() -> str:
@@ -56,27 +57,21 @@ class UnsafeSandbox(CannotGrade):
 
 # ------------------------------------------------------- inside a grading process
 
-def _init_grading_process(backend: str = "local"):
-    from autograder.sandbox import BACKEND_ENV
-
+def _init_grading_process():
     import torch
 
     torch.set_num_threads(1)   # parallelism comes from --jobs; threads on top would oversubscribe
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # nothing but the kit configures pytest
-    os.environ[BACKEND_ENV] = backend                     # "local" or "docker:IMAGE" (sandbox.py)
 
 
-def grade_submission(root: str, chapter_list: list[str], submission_seconds: float) -> tuple[list, dict]:
-    """Grade one workspace folder (runs in a grading process)."""
-    from autograder.check import run_hidden
+def grade_submission(settings: RunSettings, chapter_list: list[str]) -> tuple[list, dict]:
+    """Grade one workspace folder, settings.submission (runs in a grading process)."""
+    from autograder.suites import run_hidden
 
     start = time.monotonic()
     results: list[ExerciseResult] = []
     for chapter in chapter_list:
-        outcomes = run_hidden(chapter, Path(root), sandbox=True, submission_seconds=submission_seconds)
-        results += score_all(chapter_exercises(chapter), outcomes)
-    timeouts = sum("timed out" in r.message or "out of time" in r.message for r in results)
-    return results, {"seconds": round(time.monotonic() - start, 2), "timeouts": timeouts}
+        results += score_all(chapter_exercises(chapter), run_hidden(chapter, settings))
+    return results, {"seconds": round(time.monotonic() - start, 2), "timeouts": sum(r.timed_out for r in results)}
 
 
 # ------------------------------------------------------------- the orchestrator
@@ -118,9 +113,9 @@ class Progress:
 def _status(results: list[ExerciseResult], info: dict) -> str:
     if info.get("timeouts"):
         return "timed out"
-    if any(r.status == "import" for r in results):
+    if any(r.status == Outcome.IMPORT for r in results):
         return "import error"
-    if any(r.status == "policy" for r in results):
+    if any(r.status == Outcome.POLICY for r in results):
         return "policy violation"
     return "graded"
 
@@ -128,9 +123,9 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
           chapter_list: list[str] | None = None, submission_seconds: float = 900,
           shard: tuple[int, int] | None = None, backend: str = "local", unsafe: bool = False) -> Summary:
-    from autograder.sandbox import describe_isolation, isolation_for
-
     import torch
+
+    from autograder.sandbox import describe_isolation, isolation_for
 
     out = Path(out).resolve()
     if not Path(submissions).is_dir():
@@ -170,10 +165,10 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         progress = Progress(len(todo))
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process,
-                                    initargs=(backend,)) as pool:
-            futures = {pool.submit(grade_submission, str(s.root), chapter_list, submission_seconds): s
-                       for s in todo}
+        with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process) as pool:
+            futures = {pool.submit(grade_submission, RunSettings(
+                           submission=s.root, sandbox=True, backend=backend, submission_seconds=submission_seconds),
+                           chapter_list): s for s in todo}
             try:
                 for future in cf.as_completed(futures):
                     sub = futures[future]
@@ -199,7 +194,7 @@ def _record(book, out, sub: Submission, digest, results, info, summary: Summary)
     summary.graded += 1
     summary.import_errors += info["status"] == "import error"
     summary.timed_out += info["status"] == "timed out"
-    summary.policy += any(r.status == "policy" for r in results)
+    summary.policy += any(r.status == Outcome.POLICY for r in results)
 
 
 def _write_csv(book, out: Path, chapter_list):

@@ -26,13 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.config import Exercise, default_timeout
-from autograder.report import clean_text
-from autograder.score import STATUS_TEXT, ExerciseResult
+from autograder.outcomes import EXERCISE_OUTCOMES, Outcome
+from autograder.report import TRUNCATED, clean_text
+from autograder.score import ExerciseResult
 
 SCHEMA_VERSION = 1
 # The gradebook keeps a message whole up to this size; exports cap much lower.
 MAX_STORED_CHARS = 65_536
-TRUNCATED = "[truncated]"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -146,11 +146,11 @@ class Gradebook:
             if r.exercise.id in seen:
                 raise ValueError(f"exercise {r.exercise.id} twice in the results of {student}")
             seen.add(r.exercise.id)
-            if r.status not in STATUS_TEXT:
+            if r.status not in EXERCISE_OUTCOMES:
                 raise ValueError(f"unknown status {r.status!r} for {r.exercise.id}")
             rows.append((student, r.exercise.id, position,
                          _number(r.score, "score"), _number(r.max_score, "max_score"),
-                         r.status, int(r.passed), int(r.failed),
+                         Outcome(r.status).value, int(r.passed), int(r.failed),
                          _stored(r.message or ""), _stored(r.hint or "")))
         total = round(sum(row[3] for row in rows), 2)
         max_total = round(sum(row[4] for row in rows), 2)
@@ -259,6 +259,6 @@ def results_of(row: dict, exercises: dict[str, Exercise] | None = None) -> tuple
     results = []
     for e in row["exercises"]:
         exercise = exercises.get(e["exercise"]) or Exercise(e["exercise"], e["max_score"], default_timeout(), ())
-        results.append(ExerciseResult(exercise, e["score"], e["status"], e["passed"], e["failed"],
+        results.append(ExerciseResult(exercise, e["score"], Outcome(e["status"]), e["passed"], e["failed"],
                                       e["message"], e["hint"]))
     return results, row["info"]

@@ -22,7 +22,6 @@ import zipfile
 from pathlib import Path
 
 from autograder.config import chapter_modules, chapters
-
 from autograder.layout import KIT
 
 KIT_PARTS = ["pyproject.toml", "requirements.txt", "grading.toml", "autograder", "solutions", "tests"]

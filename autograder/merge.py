@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.exports import remove_student_outputs
 from autograder.gradebook import Gradebook, results_of
+from autograder.report import remove_student_outputs
 
 
 def merge(shard_outs: list[Path], out: Path) -> int:

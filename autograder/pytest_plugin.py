@@ -25,32 +25,55 @@ import torch
 from autograder.compare import Mismatch, is_close
 from autograder.config import load_exercises
 from autograder.layout import KIT
-from autograder.mistakes import load_mutants, mutant_submission
-from autograder.policy import PolicyViolation, static_violations
-from autograder.plaindata import encode
-from autograder.runner import InProcessRunner, StudentError, copy_plain, guard_for, probe_spec
-from autograder.submission import ChapterModules, SubmissionImportError, modules_for, reference_modules
+from autograder.mutants import load_mutants, mutant_submission
+from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, outcome_of
+from autograder.plaindata import copy_plain, encode
+from autograder.policy import static_violations
+from autograder.runner import InProcessRunner, SandboxRunner, guard_for, probe_spec
+from autograder.settings import RunSettings
+from autograder.submission import ChapterModules, modules_for, reference_modules
 
 DEVICES = ["cpu", "cuda"]
 DTYPES = [torch.float32, torch.float64]
+SETTINGS = pytest.StashKey[RunSettings]()
 
 
 def pytest_addoption(parser):
-    parser.addoption("--submission", default=str(KIT.assignments),
-                     help="folder with the chN/<module>.py layout to grade (default: assignments/)")
-    parser.addoption("--sandbox", action="store_true",
-                     help="run student code in sandboxed worker processes (batch grading)")
-    parser.addoption("--submission-seconds", type=float, default=900,
-                     help="with --sandbox: total time cap for one submission")
-    parser.addoption("--exercise", default=None,
-                     help="run only the tests of this exercise id (e.g. ch2.activations.relu)")
+    group = parser.getgroup("autograder", "grading with the hidden suites")
+    group.addoption("--submission", default=str(KIT.assignments),
+                    help="folder with the chN/<module>.py layout to grade (default: assignments/)")
+    group.addoption("--sandbox", action="store_true",
+                    help="run student code in sandboxed worker processes (batch grading)")
+    group.addoption("--submission-seconds", type=float, default=900,
+                    help="with --sandbox: total time cap for one submission")
+    group.addoption("--exercise", default=None,
+                    help="run only the tests of this exercise id (e.g. ch2.activations.relu)")
+
+
+class UseSettings:
+    """The plugin a run hands to pytest (`pytest.main(args, plugins=[UseSettings(settings)])`):
+    its settings win over the command line's."""
+
+    def __init__(self, settings: RunSettings):
+        self.settings = settings
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config):
+        config.stash[SETTINGS] = self.settings
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "exercise(id): the exercise a hidden test grades")
+    if SETTINGS not in config.stash:    # plain `pytest tests/ch2 --submission DIR`
+        config.stash[SETTINGS] = RunSettings(
+            submission=Path(config.getoption("--submission")).resolve(), sandbox=config.getoption("--sandbox"),
+            submission_seconds=config.getoption("--submission-seconds"), exercise=config.getoption("--exercise"))
     if torch.cuda.is_available():   # compare true float32 on both sides
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+
+
+def settings_of(config) -> RunSettings:
+    return config.stash[SETTINGS]
 
 
 def exercise_of(item):
@@ -67,8 +90,8 @@ def exercise_of(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    only = config.getoption("--exercise")
-    batch = config.getoption("--sandbox")
+    only = settings_of(config).exercise
+    batch = settings_of(config).sandbox
     no_cuda = batch and not torch.cuda.is_available()   # grading: drop, rather than skip one by one
     keep, drop = [], []
     for item in items:
@@ -109,7 +132,6 @@ class Student:
         if pool is None:
             self.runner = InProcessRunner(self.modules, exercise.module, guard_for(exercise))
         else:
-            from autograder.sandbox import SandboxRunner
             self.runner = SandboxRunner(pool, self.modules, exercise.module, exercise, submission,
                                         deadline=time.monotonic() + exercise.timeout)
         self.calls = []          # (probe, args, kwargs, (True, result) or (False, error message))
@@ -165,27 +187,31 @@ def student(request):
     exercise = exercise_of(request.node)
     if exercise is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `student` without an exercise marker")
-    pool = worker_pool(request.config) if request.config.getoption("--sandbox") else None
-    return Student(Path(request.config.getoption("--submission")).resolve(), exercise, pool)
+    settings = settings_of(request.config)
+    pool = worker_pool(settings) if settings.sandbox else None
+    return Student(Path(settings.submission).resolve(), exercise, pool)
 
 
 _pool = None
 
 
-def worker_pool(config):
-    """One pool of sandboxed workers per process, shared by every pytest run in it."""
+def worker_pool(settings: RunSettings):
+    """One pool of sandboxed workers per process, shared by every pytest run in it (a grading
+    process grades submission after submission with one zygote)."""
     global _pool
     if _pool is None:
-        from autograder.sandbox import WorkerPool
-        _pool = WorkerPool.for_backend(cuda=torch.cuda.is_available())
+        from autograder.sandbox import WorkerPool, isolation_for
+
+        isolation, image = isolation_for(settings.backend, torch.cuda.is_available())
+        _pool = WorkerPool(isolation, image=image)
         atexit.register(_pool.close)
-    _pool.submission_seconds = config.getoption("--submission-seconds")
+    _pool.group_seconds = settings.submission_seconds
     return _pool
 
 
 def pytest_sessionfinish(session):
     if _pool is not None:
-        _pool.release(Path(session.config.getoption("--submission")).resolve())
+        _pool.release(Path(settings_of(session.config).submission).resolve())
 
 
 _references: dict = {}
@@ -203,7 +229,7 @@ def reference(request):
 
 def short_message(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    if not isinstance(exc, (Mismatch, StudentError, PolicyViolation, SubmissionImportError)):
+    if not isinstance(exc, (Mismatch, GradedError)):
         text = f"{type(exc).__name__}: {text}"
     return text.splitlines()[0][:500]
 
@@ -241,14 +267,6 @@ def known_mistake(student: Student) -> str | None:
     return None
 
 
-def _status(exc) -> str:
-    if isinstance(exc, PolicyViolation):
-        return "policy"
-    if isinstance(exc, SubmissionImportError):
-        return "import"
-    return "failed"
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -274,7 +292,7 @@ def _add_outcome(report, item, call, exercise):
     if isinstance(exc, StudentError) and not unfinished:   # a crash: say which check it was in
         message = f"{message}; during {item.name}"
     report.user_properties.append(("message", message))
-    report.user_properties.append(("status", _status(exc)))
+    report.user_properties.append(("outcome", outcome_of(exc)))
     student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
     if isinstance(exc, (Mismatch, StudentError)) and isinstance(student, Student) and not unfinished:
         try:
@@ -291,4 +309,4 @@ def _fail_unchecked(report, item, exercise, exc: BaseException):
     message = f"what the code under test returned could not be checked ({type(exc).__name__}); during {item.name}"
     report.outcome = "failed"
     report.longrepr = report.longrepr or message
-    report.user_properties += [("exercise", exercise.id), ("message", message), ("status", "failed")]
+    report.user_properties += [("exercise", exercise.id), ("message", message), ("outcome", Outcome.FAILED)]

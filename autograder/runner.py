@@ -1,130 +1,51 @@
 """`student.run` and `reference.run`: run a probe beside the code under test.
 
 A probe is a self-contained module-level function of a hidden test file:
-`probe(impl, *args, **kwargs)` where `impl` is the module under test. It may use
-`torch`, `F` (torch.nn.functional), `math` and its arguments, nothing else of
-the test file: it is compiled from its own source into a fresh namespace, the
-same way the sandboxed worker of batch grading will run it.
+`probe(impl, *args, **kwargs)` where `impl` is the module under test. It may use its
+arguments and `probes.PROBE_GLOBALS` (torch, F, math), nothing else of the test file: it
+is compiled from its own source into a fresh namespace, the same way a sandboxed worker
+runs it. Inputs and outputs are plain data (plaindata.py), checked in every mode, so a
+test that works in-process also works across a process boundary.
 
-Inputs and outputs are plain data (tensors, numbers, strings, None, and
-lists/tuples/dicts of them), checked here in every mode, so a test that works
-in-process also works across a process boundary.
+    InProcessRunner   the probe runs here (`autograder check`, pytest; print() and pdb work)
+    SandboxRunner     the probe's source and inputs go to a sandboxed worker (`grade`);
+                      its grading policy: the test's and the submission's time limits, and
+                      an exercise that hung once is not run again
+    ProbeService      the worker's side of SandboxRunner (sandbox/inside.py runs it)
+
+The worker's requests and replies (frames of plaindata.py):
+
+    {"op": "setup", "chapter", "module", "files": {name: source}}   -> {"ok": true}
+    {"op": "run", "exercise", "forbidden", "probe": {...}} + encoded (args, kwargs)
+        -> {"ok": true} + encoded result
+        |  {"ok": false, "outcome": "failed"|"policy"|"import", "message", "unfinished"}
+      while it runs, a sibling's stand-in (siblings.py) may ask:
+        <- {"op": "ask", "chapter", "module", "name"} + encoded (args, kwargs)
+        -> {"ok": true} + encoded result | {"ok": false, "kind": exception type, "message"}
+    {"op": "sibling", "module", "name"} + encoded (args, kwargs)   (a reference worker only:
+        set up with module "", it holds a chapter's references and never any student code)
 """
 from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import dis
 import inspect
-import math
 import textwrap
+import time
 import traceback
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-import torch
-import torch.nn.functional as F
-
-from autograder import siblings
-from autograder.policy import PolicyViolation, RuntimeGuard
-from autograder.submission import ChapterModules, SubmissionImportError
-
-MAX_DEPTH = 32
-PLAIN_SCALARS = (bool, int, float, str, type(None))
-# Limits on plain data, so that nothing a sandboxed worker sends can be slow or raise on the trusted
-# side. Today's largest probe input or result (hidden suites of ch2 and ch6 against the solutions):
-# 1,099 values, a 2,449-character string, depth 5; the limits leave room for far more.
-MAX_VALUES = 100_000          # values in one probe's inputs or result, containers and tensors included
-MAX_TENSORS = 10_000          # tensors among them (today's largest: 60)
-MAX_STR_CHARS = 100_000       # characters in one string (dict keys included)
-INT64 = range(-2**63, 2**63)  # ints: exact as int64, so comparing one with a float cannot overflow
-# An int dict key k with |k| < 2**61 - 1 hashes to itself (CPython hashes ints modulo 2**61 - 1), so
-# no two allowed keys share a hash (but -1 and -2): nobody can build a dict of colliding keys.
-DICT_INT_KEYS = range(-(2**61 - 2), 2**61 - 1)
-
-
-class NotPlainData(TypeError):
-    """A probe's input or output holds something other than plain data, or more than its limits."""
-
-
-class StudentError(Exception):
-    """The code under test raised; the message says what and where.
-
-    `unfinished`: it was the student's own `raise NotImplementedError()` (a stub not written
-    yet), not torch refusing an operation (torch raises NotImplementedError too, e.g. for
-    boolean-mask indexing or `.tolist()` on the meta device)."""
-
-    def __init__(self, message: str = "", unfinished: bool = False):
-        super().__init__(message)
-        self.unfinished = unfinished
-
-
-def value_problem(value) -> str | None:
-    """What is wrong with one value, its items aside (None when nothing is)."""
-    kind = type(value)
-    if kind is int and value not in INT64:
-        return "an integer too large to compare (more than 64 bits)"
-    if kind is str and len(value) > MAX_STR_CHARS:
-        return f"a string of {len(value)} characters (more than {MAX_STR_CHARS})"
-    if kind in PLAIN_SCALARS or kind in (torch.Tensor, list, tuple, dict):
-        return None
-    return (f"{kind.__module__}.{kind.__qualname__} is none of what the grader compares "
-            "(tensors, numbers, strings, None, lists/tuples/dicts of them)")
-
-
-def key_problem(key) -> str | None:
-    """What is wrong with a dict key (None when it is a str or an int within DICT_INT_KEYS)."""
-    if type(key) is int:
-        return None if key in DICT_INT_KEYS else "an integer dict key too large (keys stay below 2**61 - 1)"
-    if type(key) is str:
-        return value_problem(key)
-    return f"a dict key of type {type(key).__name__} (keys are str or int)"
-
-
-def where_text(path) -> str:
-    """`result['b'][3]` from a path kept as nested pairs ((where, 'b'), 3) until a message needs it."""
-    steps = []
-    while isinstance(path, tuple):
-        path, step = path
-        steps.append(f"[{step!r}]" if type(step) is not str or len(step) <= 60 else f"[{step[:50]!r}...]")
-    return path + "".join(reversed(steps))
-
-
-def check_plain(value, where="value"):
-    """Raise NotPlainData unless `value` is plain data (exact types, no subclasses) within the
-    limits above. Linear in the size of `value`; stops at the first problem."""
-    count = tensors = 0
-
-    def visit(v, path, depth):
-        nonlocal count, tensors
-        count += 1
-        tensors += type(v) is torch.Tensor
-        problem = (f"more than {MAX_VALUES} values in all" if count > MAX_VALUES
-                   else f"more than {MAX_TENSORS} tensors in all" if tensors > MAX_TENSORS
-                   else f"nested deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH
-                   else value_problem(v))
-        if problem:
-            raise NotPlainData(f"{where_text(path)}: {problem}")
-        is_dict = type(v) is dict
-        items = v.items() if is_dict else enumerate(v) if type(v) in (list, tuple) else ()
-        for key, item in items:
-            problem = is_dict and key_problem(key)
-            if problem:
-                raise NotPlainData(f"{where_text(path)}: {problem}")
-            visit(item, (path, key), depth + 1)
-
-    visit(value, where, 0)
-
-
-def copy_plain(value):
-    """A deep copy whose tensors are detached clones (the other side cannot alias them)."""
-    if type(value) is torch.Tensor:
-        return value.detach().clone()
-    if type(value) in (list, tuple):
-        return type(value)(copy_plain(v) for v in value)
-    if type(value) is dict:
-        return {k: copy_plain(v) for k, v in value.items()}
-    return value
+from autograder import probes, siblings
+from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, out_of_time
+from autograder.plaindata import NotPlainData, check_plain, copy_plain, decode, decode_reply, encode
+from autograder.policy import RuntimeGuard
+from autograder.sandbox.pool import WorkerDied
+from autograder.submission import ChapterModules, needed_sources, reference_modules
 
 
 @dataclass(frozen=True)
@@ -147,7 +68,7 @@ def compile_probe(spec: ProbeSpec):
     """The probe compiled from its source alone (line numbers kept for tracebacks)."""
     tree = ast.parse(spec.source)
     ast.increment_lineno(tree, spec.firstlineno - 1)
-    namespace = {"torch": torch, "F": F, "math": math, "__name__": f"probe.{spec.name}"}
+    namespace = {**probes.PROBE_GLOBALS, "__name__": f"probe.{spec.name}"}
     exec(compile(tree, spec.filename, "exec"), namespace)
     return namespace[spec.name]
 
@@ -189,9 +110,11 @@ class InProcessRunner:
     def run(self, probe, *args, **kwargs):
         return self.run_spec(probe_spec(probe), args, kwargs)
 
-    def run_spec(self, spec: ProbeSpec, args, kwargs):
-        check_plain((args, kwargs), "probe arguments")
-        args, kwargs = copy_plain((args, kwargs))
+    def run_spec(self, spec: ProbeSpec, args, kwargs, fresh_inputs: bool = False):
+        """`fresh_inputs`: just decoded, so plain and nobody else's (a worker's request)."""
+        if not fresh_inputs:
+            check_plain((args, kwargs), "probe arguments")
+            args, kwargs = copy_plain((args, kwargs))
         fn = compile_probe(spec)
         guard = self.guard_factory() if self.guard_factory else None
         module_file = str(self.modules.files[self.module])
@@ -220,7 +143,6 @@ class InProcessRunner:
             raise StudentError(f"what your code returned cannot be checked: {exc}") from None
         return copy_plain(result)
 
-
     def _sibling_calls(self, guard):
         """Answer the siblings' stand-ins here, on behalf of the code under test (siblings.py)."""
         if self.sibling_calls is None:
@@ -234,3 +156,139 @@ class InProcessRunner:
 
 def guard_for(exercise) -> callable:
     return lambda: RuntimeGuard(exercise.id, exercise.forbidden)
+
+
+# ------------------------------------------------------------------ sandboxed
+
+class ProbeService:
+    """Inside a sandboxed worker: hold one student's module (its siblings as stand-ins) and run
+    probes on it; or, set up with module "", hold a chapter's references and answer the
+    siblings' calls (a reference worker)."""
+
+    def __init__(self, workdir: Path, ask):
+        self.workdir, self.ask = workdir, ask
+        self.modules: ChapterModules | None = None
+        self.module = ""
+
+    def handle(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
+        op = header.get("op")
+        try:
+            if op == "setup":
+                self._setup(header)
+                return {"ok": True}, b""
+            if op == "run" and self.module:
+                return {"ok": True}, encode(self._run(header, payload), checked=True)
+            if op == "sibling" and self.modules is not None and not self.module:
+                return {"ok": True}, self._answer_sibling(header, payload)
+            return {"ok": False, "message": f"unexpected {op}"}, b""
+        except siblings.SiblingCallError as exc:
+            return {"ok": False, "kind": exc.kind, "message": str(exc)}, b""
+        except NotPlainData as exc:
+            name = str(header.get("exercise", "")).split(".", 2)[-1]
+            return {"ok": False, "outcome": Outcome.FAILED,
+                    "message": f"{name} returned something that cannot be checked: {exc}"}, b""
+        except GradedError as exc:
+            return {"ok": False, "outcome": exc.outcome, "message": str(exc),
+                    "unfinished": getattr(exc, "unfinished", False)}, b""
+
+    def _setup(self, header: dict):
+        chapter, folder = header["chapter"], self.workdir / header["chapter"]
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name, source in header["files"].items():
+            files[name] = folder / f"{name}.py"
+            files[name].write_text(source)
+        self.modules, self.module = ChapterModules(chapter, files), header["module"]
+
+    def _run(self, header: dict, payload: bytes):
+        args, kwargs = decode(payload, what="probe arguments")
+        guard = lambda: RuntimeGuard(header["exercise"], header["forbidden"])
+        runner = InProcessRunner(self.modules, self.module, guard, sibling_calls=self._ask_grader)
+        return runner.run_spec(ProbeSpec(**header["probe"]), args, kwargs, fresh_inputs=True)
+
+    def _ask_grader(self, chapter, module, name, args, kwargs):
+        """A sibling's stand-in asks the trusted side (siblings.py)."""
+        reply, payload = self.ask({"chapter": chapter, "module": module, "name": name}, encode((args, kwargs)))
+        if reply.get("ok") is not True:
+            raise siblings.SiblingCallError(str(reply.get("kind")), str(reply.get("message", ""))[:2000])
+        return decode(payload)
+
+    def _answer_sibling(self, header: dict, payload: bytes) -> bytes:
+        args, kwargs = decode(payload, what="arguments")
+        with self.modules.active():
+            result = siblings.call_reference(self.modules, header["module"], header["name"], args, kwargs)
+        return encode(result, checked=True)
+
+
+# What a worker may report about itself: never "timed out" (only the grader's clock says that).
+_REPORTED = {Outcome.POLICY: PolicyViolation, Outcome.IMPORT: SubmissionImportError}
+# Exercises that hung once, per pool: (submission, exercise id). A hang costs its time limit once.
+_hung: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class SandboxRunner:
+    """Mode 2 of `student.run`: the probe's source and inputs go to a worker; plain data comes back."""
+
+    def __init__(self, pool, modules: ChapterModules, module: str, exercise, submission: Path, deadline: float):
+        self.pool, self.modules, self.module = pool, modules, module
+        self.exercise, self.submission, self.deadline = exercise, submission, deadline
+        self.hung = _hung.setdefault(pool, set())
+
+    def run(self, probe, *args, **kwargs):
+        check_plain((args, kwargs), "probe arguments")
+        path = self.modules.files[self.module]
+        if not path.is_file():
+            raise SubmissionImportError(f"{self.modules.chapter}/{path.name} is missing from the submission")
+        hung = (str(self.submission), self.exercise.id)
+        if hung in self.hung:
+            raise StudentError("not run: an earlier test of this exercise timed out", timed_out=True)
+        left = min(self.deadline - time.monotonic(), self.pool.seconds_left(self.submission))
+        if left <= 0:
+            raise out_of_time()
+        header = {"op": "run", "exercise": self.exercise.id, "forbidden": list(self.exercise.forbidden),
+                  "probe": dataclasses.asdict(probe_spec(probe))}
+        try:
+            reply, payload = self._worker().request(header, encode((args, kwargs), checked=True), timeout=left,
+                                                    on_question=self._sibling)
+        except WorkerDied as exc:
+            if exc.timed_out:
+                self.hung.add(hung)
+            raise StudentError(f"the code under test {exc}", timed_out=exc.timed_out) from None
+        if reply.get("ok") is True:
+            return decode_reply(payload, self.exercise.name,   # decoding counts against the time limits
+                                deadline=min(self.deadline, time.monotonic() + self.pool.seconds_left(self.submission)))
+        message, outcome = str(reply.get("message", ""))[:2000], reply.get("outcome")
+        if type(outcome) is str and outcome in _REPORTED:
+            raise _REPORTED[outcome](message)
+        raise StudentError(message, unfinished=reply.get("unfinished") is True)
+
+    def _worker(self):
+        """The submission's worker for this module (one live worker per submission)."""
+        path = self.modules.files[self.module]
+        setup = lambda: {"op": "setup", "chapter": self.modules.chapter, "module": self.module,
+                         "files": needed_sources(self.modules, self.module)}
+        return self.pool.worker((str(path), self.modules.chapter, self.module), setup, group=str(path.parent))
+
+    def _reference_worker(self):
+        """The chapter's reference worker: its references answer the siblings' stand-ins. Only
+        trusted code runs in it; it serves every submission."""
+        chapter = self.modules.chapter
+        setup = lambda: {"op": "setup", "chapter": chapter, "module": "",
+                         "files": {name: path.read_text() for name, path in reference_modules(chapter).items()}}
+        return self.pool.worker(("reference", chapter, ""), setup)
+
+    def _sibling(self, call: dict, data: bytes, deadline: float) -> tuple[dict, bytes]:
+        """A stand-in in the student's worker asks for a reference function: checked here,
+        computed in the chapter's reference worker, its answer passed back."""
+        module, name = str(call.get("module")), str(call.get("name"))
+        try:
+            siblings.check_call(self.modules.chapter, self.module, module, name)
+            reply, answer = self._reference_worker().request({"op": "sibling", "module": module, "name": name},
+                                                             data, timeout=deadline - time.monotonic())
+        except siblings.SiblingCallError as exc:
+            return {"ok": False, "kind": exc.kind, "message": str(exc)}, b""
+        except WorkerDied as exc:
+            return {"ok": False, "kind": "RuntimeError", "message": f"{module}.{name}() {exc}"}, b""
+        if reply.get("ok") is True:
+            return {"ok": True}, answer
+        return {"ok": False, "kind": str(reply.get("kind")), "message": str(reply.get("message"))[:2000]}, b""

@@ -1,35 +1,38 @@
-"""From test outcomes to points, per exercise (grading.toml).
+"""The results model: a test's outcome, an exercise's result, and the points (grading.toml).
 
-An exercise earns `points * passed / (passed + failed)` of its tests; skipped
-tests (no GPU here, say) count neither way, and an exercise with no test that
-ran earns 0. A policy violation or a module that does not import gives 0.
+An exercise earns `points * passed / (passed + failed)` of its tests; skipped tests (no GPU
+here, say) count neither way, and an exercise with no test that ran earns 0. A policy
+violation or a module that does not import gives 0. Everything that shows results (report.py)
+and stores them (gradebook.py) takes these objects.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.check import TestOutcome
 from autograder.config import Exercise
+from autograder.outcomes import Outcome
 
-STATUS_TEXT = {
-    "passed": "passed",
-    "partial": "some tests failed",
-    "failed": "failed",
-    "policy": "policy violation",
-    "import": "does not import",
-    "not run": "no test ran",
-}
+
+@dataclass
+class TestOutcome:
+    __test__ = False      # not a pytest test class
+    nodeid: str
+    exercise: str | None  # its exercise id
+    outcome: Outcome      # PASSED, FAILED, TIMED_OUT, POLICY, IMPORT or SKIPPED
+    message: str = ""     # a failure's one line
+    hint: str = ""        # the known mistake it matches, if any
 
 
 @dataclass
 class ExerciseResult:
     exercise: Exercise
     score: float
-    status: str          # a key of STATUS_TEXT
+    status: Outcome      # one of outcomes.EXERCISE_OUTCOMES
     passed: int
     failed: int
     message: str = ""    # the first failure's message
     hint: str = ""       # the named known mistake, if any
+    timed_out: bool = False   # a test ran out of time (not stored: it only decides a fresh run's summary)
 
     @property
     def max_score(self) -> float:
@@ -38,22 +41,22 @@ class ExerciseResult:
 
 def score_exercise(exercise: Exercise, outcomes: list[TestOutcome]) -> ExerciseResult:
     mine = [o for o in outcomes if o.exercise == exercise.id]
-    passed = sum(o.outcome == "passed" for o in mine)
-    failures = [o for o in mine if o.outcome == "failed"]
+    passed = sum(o.outcome is Outcome.PASSED for o in mine)
+    failures = [o for o in mine if o.outcome.failed]
     first = failures[0] if failures else None
     hint = next((o.hint for o in failures if o.hint), "")
-    result = ExerciseResult(exercise, 0.0, "failed", passed, len(failures),
-                            first.message if first else "", hint)
-    for severe in ("policy", "import"):
-        hit = next((o for o in failures if o.status == severe), None)
+    result = ExerciseResult(exercise, 0.0, Outcome.FAILED, passed, len(failures), first.message if first else "",
+                            hint, timed_out=any(o.outcome is Outcome.TIMED_OUT for o in failures))
+    for severe in (Outcome.POLICY, Outcome.IMPORT):
+        hit = next((o for o in failures if o.outcome is severe), None)
         if hit:
             result.status, result.message = severe, hit.message
             return result
     if passed + len(failures) == 0:
-        result.status = "not run"
+        result.status = Outcome.NOT_RUN
         return result
     result.score = round(exercise.points * passed / (passed + len(failures)), 2)
-    result.status = "passed" if not failures else ("partial" if passed else "failed")
+    result.status = Outcome.PASSED if not failures else (Outcome.PARTIAL if passed else Outcome.FAILED)
     return result
 
 

@@ -19,9 +19,9 @@ wrappers over torch such as nn.MultiheadAttention.
 
 `trusted_call` reaches whatever `serving()` installed: the in-process runner calls the
 references directly (`InProcessSiblings`); a sandboxed worker sends the call to the grading
-process (autograder/worker.py), which checks it and hands it to a *reference worker*: a
-sandboxed process of its own that holds the chapter's references and never any student
-code (sandbox.WorkerPool.reference_worker), so that a call cannot hang or flood the grader.
+process (runner.ProbeService asks, runner.SandboxRunner answers), which checks it and hands
+it to a *reference worker*: a sandboxed process of its own that holds the chapter's references and never any student
+code (runner.SandboxRunner._reference_worker), so that a call cannot hang or flood the grader.
 """
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.config import chapter_exercises, chapter_modules
-
 from autograder.layout import KIT
 
 
@@ -65,7 +64,7 @@ def serving(handler):
 
 def trusted_call(chapter: str, module: str, name: str, args: tuple, kwargs: dict):
     """What every stand-in function calls."""
-    from autograder.runner import NotPlainData, check_plain, copy_plain
+    from autograder.plaindata import NotPlainData, check_plain, copy_plain
 
     args, kwargs = [_portable(a) for a in args], {k: _portable(v) for k, v in kwargs.items()}
     try:
@@ -100,8 +99,9 @@ def _portable(value):
 def _restored(value):
     import torch
 
-    if type(value) is dict and set(value) == {DTYPE_TAG} and isinstance(getattr(torch, str(value[DTYPE_TAG]), None), torch.dtype):
-        return getattr(torch, value[DTYPE_TAG])
+    dtype = getattr(torch, str(value[DTYPE_TAG]), None) if type(value) is dict and set(value) == {DTYPE_TAG} else None
+    if isinstance(dtype, torch.dtype):
+        return dtype
     return value
 
 
@@ -171,7 +171,7 @@ def call_reference(modules, module: str, name: str, args, kwargs):
     """Run a reference function (inside `modules.active()`); its answer as plain data, or
     SiblingCallError. Runs in the grading process (in-process mode) or in a reference worker
     (sandboxed mode, so that no call a student makes can hang or flood the grader)."""
-    from autograder.runner import NotPlainData, check_plain, copy_plain
+    from autograder.plaindata import NotPlainData, check_plain, copy_plain
 
     try:
         args, kwargs = [_restored(a) for a in args], {k: _restored(v) for k, v in kwargs.items()}

@@ -17,12 +17,8 @@ import types
 from pathlib import Path
 
 from autograder.config import chapter_modules
-
 from autograder.layout import KIT, module_file
-
-
-class SubmissionImportError(Exception):
-    """The code under test could not be imported (missing file, syntax error, crash at import)."""
+from autograder.outcomes import SubmissionImportError
 
 
 class _ChapterFinder(importlib.abc.MetaPathFinder):

@@ -18,7 +18,7 @@ import time
 import torch
 
 from autograder.plaindata import MAX_HEADER_BYTES, decode, encode
-from autograder.runner import MAX_STR_CHARS, MAX_VALUES, NotPlainData
+from autograder.plaindata import MAX_STR_CHARS, MAX_VALUES, NotPlainData
 
 
 def raw_reply(structure) -> bytes:

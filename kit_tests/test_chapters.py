@@ -66,7 +66,7 @@ def test_every_mutant_is_caught_and_named(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_at_least_three_mutants_per_module(chapter):
-    from autograder.mistakes import all_mutants
+    from autograder.mutants import all_mutants
 
     counts = {}
     for mutant in all_mutants(chapter):

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from autograder.devices import run_on_meta
-from autograder.runner import InProcessRunner, StudentError
+from autograder.outcomes import StudentError
+from autograder.runner import InProcessRunner
 from autograder.submission import ChapterModules
 from conftest import check_results
 

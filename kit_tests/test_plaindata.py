@@ -27,10 +27,9 @@ from autograder import pytest_plugin
 from autograder.compare import find_mismatch
 from autograder.config import load_exercises
 from autograder.layout import KIT
-from autograder.plaindata import OutOfTime, decode, decode_reply, encode
-from autograder.runner import (DICT_INT_KEYS, MAX_DEPTH, MAX_STR_CHARS, MAX_TENSORS, MAX_VALUES, NotPlainData,
-                               StudentError, check_plain)
-from autograder.worker import recv_frame
+from autograder.outcomes import StudentError
+from autograder.plaindata import (DICT_INT_KEYS, MAX_DEPTH, MAX_STR_CHARS, MAX_TENSORS, MAX_VALUES, NotPlainData,
+                                  OutOfTime, check_plain, decode, decode_reply, encode, recv_frame)
 from conftest import run_autograder
 
 
@@ -224,7 +223,7 @@ def test_an_error_while_reporting_fails_that_test_not_the_run():
     props = dict(report.user_properties)
     assert report.outcome == "failed" and props["exercise"] == "ch2.activations.relu"
     assert props["message"].startswith("what the code under test returned could not be checked")
-    assert "\n" not in props["message"] and props["status"] == "failed"
+    assert "\n" not in props["message"] and props["outcome"] == "failed"
 
 
 FORGED_PERCEPTRON = '''
@@ -234,7 +233,7 @@ def perceptron_train(x, y, epochs, **kwargs):
     socket, where b (a float) is 10**400; then the worker exits."""
     import json, os, struct, sys
     w, b, mistakes = _perceptron_train(x, y, epochs, **kwargs)
-    worker = sys.modules["autograder.worker"]
+    worker = sys.modules["autograder.plaindata"]
     frame, local, back = sys._getframe(), "f_" + "locals", "f_" + "back"
     while "sock" not in getattr(frame, local):
         frame = getattr(frame, back)

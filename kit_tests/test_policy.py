@@ -80,8 +80,9 @@ def test_runtime_guard_lets_other_code_through():
 
 
 def test_check_scores_a_forbidden_shortcut_zero_with_the_reason(tmp_path):
-    from autograder.check import run_hidden
     from autograder.layout import KIT
+    from autograder.settings import RunSettings
+    from autograder.suites import run_hidden
 
     source = (KIT.solutions / "ch2" / "activations.py").read_text()
     cheat = source.replace("return torch.where(x > 0, x, torch.zeros_like(x))",
@@ -89,9 +90,9 @@ def test_check_scores_a_forbidden_shortcut_zero_with_the_reason(tmp_path):
     assert cheat != source
     (tmp_path / "ch2").mkdir()
     (tmp_path / "ch2" / "activations.py").write_text(cheat)
-    outcomes = run_hidden("ch2", tmp_path, exercise="ch2.activations.relu")
-    failed = [o for o in outcomes if o.outcome == "failed"]
-    assert failed and all(o.status == "policy" for o in failed)
+    outcomes = run_hidden("ch2", RunSettings(submission=tmp_path, exercise="ch2.activations.relu"))
+    failed = [o for o in outcomes if o.outcome.failed]
+    assert failed and all(o.outcome == "policy" for o in failed)
     assert "torch.nn.functional.relu" in failed[0].message
 
 

@@ -46,7 +46,7 @@ import pytest
 from autograder.config import load_exercises
 
 from autograder.layout import KIT
-from autograder.exports import MAX_FEEDBACK_CHARS
+from autograder.report import MAX_FEEDBACK_CHARS
 
 if os.geteuid() != 0:
     pytest.skip("the red-team suite checks the root sandbox (namespaces, sandbox uids); "

@@ -2,8 +2,10 @@
 import pytest
 import torch
 
-from autograder.runner import InProcessRunner, NotPlainData, StudentError, check_plain
-from autograder.submission import ChapterModules, SubmissionImportError
+from autograder.outcomes import StudentError, SubmissionImportError
+from autograder.plaindata import NotPlainData, check_plain
+from autograder.runner import InProcessRunner
+from autograder.submission import ChapterModules
 
 
 def write_module(root, body, name="mod", chapter="ch9"):

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import landlock
+from autograder.sandbox import landlock
 from autograder.config import load_exercises
 from autograder.layout import KIT
-from autograder.policy import PolicyViolation
-from autograder.runner import StudentError
-from autograder.sandbox import Isolation, SandboxRunner, WorkerPool, describe_isolation
+from autograder.outcomes import PolicyViolation, StudentError
+from autograder.runner import SandboxRunner
+from autograder.sandbox import Isolation, WorkerPool, describe_isolation
 from autograder.submission import modules_for
 
 ROOT = os.geteuid() == 0
@@ -188,7 +188,7 @@ def test_a_locked_folder_is_removed_without_root():
 @pytest.mark.skipif(not ROOT, reason="worker uids are handed out only as root")
 def test_a_uid_is_free_before_it_is_reused():
     """Worker uids come from pids, and pids wrap: whatever still runs under one is killed first."""
-    from autograder.sandbox import _evict
+    from autograder.sandbox.walls import _evict
 
     uid = 100_000 + 4_194_000
     stray = subprocess.Popen(["sleep", "60"], user=uid, group=uid)
@@ -200,10 +200,11 @@ def test_root_that_cannot_drop_its_uid_is_refused(monkeypatch):
     """As root without namespaces, a Python in a closed folder (/root) would keep workers root:
     `grade` refuses and says how to grade safely; no worker ever runs student code as root."""
     from autograder import sandbox
+    from autograder.sandbox import isolation
 
-    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
     monkeypatch.setenv("AUTOGRADER_NO_NAMESPACES", "1")
-    monkeypatch.setattr(sandbox, "_closed_ancestor", lambda path: Path("/root"))
+    monkeypatch.setattr(isolation, "_closed_ancestor", lambda path: Path("/root"))
     iso = Isolation.best_available(cuda=False)
     assert iso.keeps_root and iso.uid is None
     assert any("keep root" in w for w in iso.weaknesses())

@@ -10,8 +10,9 @@ import torch
 from autograder.config import chapter_modules, chapters, load_exercises
 
 from autograder.layout import KIT
-from autograder.runner import StudentError
-from autograder.sandbox import Isolation, SandboxRunner, WorkerPool
+from autograder.outcomes import StudentError
+from autograder.runner import SandboxRunner
+from autograder.sandbox import Isolation, WorkerPool
 from autograder.siblings import called_through, stand_in_source
 from autograder.submission import modules_for
 

@@ -1,2 +1,2 @@
-# The hidden suites' fixtures and hooks live in the autograder package.
-from autograder.pytest_plugin import *  # noqa: F401,F403
+# The hidden suites' fixtures and hooks live in the engine (autograder/pytest_plugin.py).
+pytest_plugins = ["autograder.pytest_plugin"]

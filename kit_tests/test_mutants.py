@@ -7,7 +7,7 @@ from pathlib import Path
 from autograder.layout import KIT
 
 MAKE_ONE = """
-from autograder.mistakes import all_mutants, mutant_submission
+from autograder.mutants import all_mutants, mutant_submission
 print(mutant_submission(all_mutants("ch2")[0]), flush=True)
 input()   # wait until told to exit
 """

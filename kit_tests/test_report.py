@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from autograder.config import Exercise
-from autograder.exports import (MAX_FEEDBACK_CHARS, MAX_LINE_CHARS, _render_html, cap_text,
+from autograder.report import (MAX_FEEDBACK_CHARS, MAX_LINE_CHARS, _render_html, cap_text,
                                 csv_cell, write_grades_csv, write_student_outputs)
 from autograder.gradebook import Gradebook
-from autograder.score import STATUS_TEXT, ExerciseResult
+from autograder.outcomes import Outcome
+from autograder.score import ExerciseResult
 
 RELU = Exercise("ch2.activations.relu", 1.0, 10.0, ("torch.relu",))
 BACKWARD = Exercise("ch2.activations.relu_backward", 2.0, 10.0, ())
@@ -68,7 +69,7 @@ def test_feedback_names_points_status_failure_and_known_mistake(tmp_path):
         assert "alice" in text and "2 / 6" in text
         for ex, points, status in ((RELU, "1/1", "passed"), (BACKWARD, "1/2", "partial"),
                                    (LINEAR, "0/3", "policy")):
-            assert ex.id in text and STATUS_TEXT[status] in text
+            assert ex.id in text and Outcome(status).text in text
             assert points in text.replace(" / ", "/")
         assert "values differ at [0, 3]" in text
         assert "use x > 0" in text and "Known mistake" in text

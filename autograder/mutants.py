@@ -11,8 +11,9 @@ text replacement, a one-line hint, and the exercise it breaks:
     replace = "(x >= 0)"
 
 `find` must occur exactly once in the solution file (add `occurrence = N` to pick
-the N-th of several, 1-based). The kit's tests prove every mutant fails the hidden
-suite; when a submission's wrong answer equals a mutant's, feedback names the hint.
+the N-th of several, 1-based). `autograder mutants` (`prove_caught`) and the kit's tests
+prove every mutant fails the hidden suite and is named; when a submission's wrong answer
+equals a mutant's, feedback names the hint (pytest_plugin.known_mistake).
 """
 from __future__ import annotations
 
@@ -102,3 +103,26 @@ def mutant_submission(mutant: Mutant) -> Path:
         partial.write_text(source)
         os.replace(partial, path)
     return root
+
+
+def prove_caught(chapter_list: list[str], module: str | None = None) -> int:
+    """Run each mutant against its own exercise's tests, print a verdict per mutant, and return
+    how many escaped or were caught without their hint."""
+    from autograder.settings import RunSettings
+    from autograder.suites import run_hidden
+
+    escaped = 0
+    for chapter in chapter_list:
+        for mutant in all_mutants(chapter):
+            if module and mutant.module != module:
+                continue
+            settings = RunSettings(submission=mutant_submission(mutant), exercise=mutant.exercise,
+                                   stop_at_first_failure=True)
+            failed = [o for o in run_hidden(chapter, settings) if o.outcome.failed]
+            named = any(o.hint == mutant.hint for o in failed)
+            verdict = ("caught, hint shown" if failed and named else
+                       "caught, hint NOT shown" if failed else "ESCAPED")
+            escaped += verdict != "caught, hint shown"
+            print(f"{mutant.exercise:<44} {mutant.id:<40} {verdict}")
+    print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
+    return escaped
