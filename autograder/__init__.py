@@ -1,15 +1,20 @@
 """Autograder for Deep Learning Fundamentals 2026.
 
-Data flow, one module per step:
+Data flow, one module per step (the README's "The engine" table says the same):
 
-  check (one submission, in-process) and grade (a class, sandboxed):
-    ingest (safe copies of the graded files) -> submission (import a chapter's modules)
-    -> sandbox + worker + landlock (student code in walled-in processes)
-    -> runner (probes beside the code under test; policy checks forbidden names)
-    -> compare (trusted comparisons) -> score (grading.toml) -> gradebook (SQLite)
-    -> exports / report (results.json, feedback, grades.csv)
+  where things are: layout (every path), config (grading.toml), settings (one run's options)
 
-  past one machine: grade --shard K/N, then merge; on Gradescope: gradescope
-  (the bundle) whose run_autograder calls the same grade engine.
-  authoring: generate (stubs from solutions), mistakes (mutant catalogues).
+  check (one submission, in this process) and grade (a class, sandboxed):
+    ingest (safe copies of the graded files) -> submission (import a chapter's modules;
+    siblings: stand-ins for a composite's other modules)
+    -> sandbox/ (student code in walled-in worker processes; knows nothing of exercises)
+    -> runner (probes beside the code under test, in-process or in a worker; plaindata: what
+       crosses; policy: forbidden names; devices: device checks without a GPU)
+    -> pytest_plugin (the hidden suites' fixtures and hooks; compare: trusted comparisons;
+       probes, probe_helpers, suite_helpers: what suites share) driven by suites
+    -> outcomes + score (the results model) -> gradebook (SQLite) -> report (table,
+       results.json, feedback, grades.csv)
+
+  commands (cli.py parses; `autograder X` lives in X.py): check, grade, mutants, generate,
+  new, merge, gradescope. public_conftest.py becomes the students' assignments/conftest.py.
 """

@@ -267,7 +267,7 @@ class SandboxRunner:
         path = self.modules.files[self.module]
         setup = lambda: {"op": "setup", "chapter": self.modules.chapter, "module": self.module,
                          "files": needed_sources(self.modules, self.module)}
-        return self.pool.worker((str(path), self.modules.chapter, self.module), setup, group=str(path.parent))
+        return self.pool.get((str(path), self.modules.chapter, self.module), setup, group=str(path.parent))
 
     def _reference_worker(self):
         """The chapter's reference worker: its references answer the siblings' stand-ins. Only
@@ -275,7 +275,7 @@ class SandboxRunner:
         chapter = self.modules.chapter
         setup = lambda: {"op": "setup", "chapter": chapter, "module": "",
                          "files": {name: path.read_text() for name, path in reference_modules(chapter).items()}}
-        return self.pool.worker(("reference", chapter, ""), setup)
+        return self.pool.get(("reference", chapter, ""), setup)
 
     def _sibling(self, call: dict, data: bytes, deadline: float) -> tuple[dict, bytes]:
         """A stand-in in the student's worker asks for a reference function: checked here,

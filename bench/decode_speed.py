@@ -17,8 +17,7 @@ import time
 
 import torch
 
-from autograder.plaindata import MAX_HEADER_BYTES, decode, encode
-from autograder.plaindata import MAX_STR_CHARS, MAX_VALUES, NotPlainData
+from autograder.plaindata import MAX_HEADER_BYTES, MAX_STR_CHARS, MAX_VALUES, NotPlainData, decode, encode
 
 
 def raw_reply(structure) -> bytes:

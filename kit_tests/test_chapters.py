@@ -4,11 +4,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import check_results, run_autograder
 
 from autograder.config import chapter_exercises, chapters, load_exercises
-
 from autograder.layout import KIT
-from conftest import check_results, run_autograder
 
 CHAPTERS = chapters()
 

@@ -2,12 +2,12 @@
 also in code that cannot run on the meta device; correct code passes; raising on meta gains nothing."""
 import pytest
 import torch
+from conftest import check_results
 
 from autograder.devices import run_on_meta
 from autograder.outcomes import StudentError
 from autograder.runner import InProcessRunner
 from autograder.submission import ChapterModules
-from conftest import check_results
 
 
 def call_f(impl, x):

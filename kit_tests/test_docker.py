@@ -15,7 +15,6 @@ import sys
 import pytest
 
 from autograder.config import chapter_exercises
-
 from autograder.layout import KIT
 
 IMAGE = os.environ.get("AUTOGRADER_IMAGE", "dlf-autograder:cpu")
@@ -94,7 +93,8 @@ RUN mkdir -p /autograder/source /autograder/submission /autograder/results \\
  && chmod +x setup.sh run_autograder && bash ./setup.sh && cp run_autograder /autograder/run_autograder
 """)
     tag = "dlf-autograder-gradescope-test"
-    run(["docker", "build", "-q", "--network", "none", "-t", tag, str(context)], env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    run(["docker", "build", "-q", "--network", "none", "-t", tag, str(context)],
+        env={**os.environ, "DOCKER_BUILDKIT": "0"})
     try:
         upload = tmp_path / "upload"                       # students upload bare files
         upload.mkdir()

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import run_autograder
 
 from autograder.config import chapter_exercises
-
 from autograder.layout import KIT
-from conftest import run_autograder
 
 DEMO = KIT.root / "examples" / "submissions"
 POINTS = {ex.id: ex.points for ex in chapter_exercises("ch2")}

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import run_autograder
 
 import autograder.plaindata as plaindata
 from autograder import pytest_plugin
@@ -28,9 +29,20 @@ from autograder.compare import find_mismatch
 from autograder.config import load_exercises
 from autograder.layout import KIT
 from autograder.outcomes import StudentError
-from autograder.plaindata import (DICT_INT_KEYS, MAX_DEPTH, MAX_STR_CHARS, MAX_TENSORS, MAX_VALUES, NotPlainData,
-                                  OutOfTime, check_plain, decode, decode_reply, encode, recv_frame)
-from conftest import run_autograder
+from autograder.plaindata import (
+    DICT_INT_KEYS,
+    MAX_DEPTH,
+    MAX_STR_CHARS,
+    MAX_TENSORS,
+    MAX_VALUES,
+    NotPlainData,
+    OutOfTime,
+    check_plain,
+    decode,
+    decode_reply,
+    encode,
+    recv_frame,
+)
 
 
 def reply(structure, buffers=()) -> bytes:

@@ -44,7 +44,6 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_exercises
-
 from autograder.layout import KIT
 from autograder.report import MAX_FEEDBACK_CHARS
 
@@ -53,6 +52,7 @@ if os.geteuid() != 0:
                 "run it as root or in the Docker image", allow_module_level=True)
 
 from autograder.sandbox import SANDBOX_UID_BASE, is_sandbox_uid  # noqa: E402
+
 TOKEN = secrets.token_hex(4)                 # marks every file and process an attacker makes
 FORGED = f"forged-{TOKEN}"                   # what a forged results file or gradebook row says
 BATCH_TIMEOUT = 900
@@ -251,7 +251,7 @@ attack("write_outputs", "writes results.json / grades.csv / gradebook.sqlite (cw
 # --- reading what must stay hidden
 attack("read_secrets", "relu execs the solution (absolute and relative paths) if readable, or answers "
        "right if the hidden tests or grading.toml are readable; else wrong", f"""
-    for path in ("@SOLUTION@", "../../solutions/ch2/activations.py", "@HIDDEN_TEST@", "@KIT.grading_toml@",
+    for path in ("@SOLUTION@", "../../solutions/ch2/activations.py", "@HIDDEN_TEST@", "@GRADING_TOML@",
                  "@KIT@/tests/ch2/reference/activations.py", "@KIT@/kit_tests/conftest.py"):
         try:
             with open(path) as f:
@@ -285,7 +285,8 @@ attack("copy_classmate", "relu execs the honest classmate's activations.py from 
        "or OUT/.workspace (exact and globbed paths) if readable; else wrong", f"""
     import glob
     paths = ["@SUBS@/honest/ch2/activations.py", "@OUT@/.workspace/honest/ch2/activations.py"]
-    paths += glob.glob("@ROOT_GLOB@/*/*/ch2/activations.py") + glob.glob("@ROOT_GLOB@/*/.workspace/*/ch2/activations.py")
+    paths += glob.glob("@ROOT_GLOB@/*/*/ch2/activations.py")
+    paths += glob.glob("@ROOT_GLOB@/*/.workspace/*/ch2/activations.py")
     for path in paths:
         try:
             with open(path) as f:
@@ -629,7 +630,8 @@ def _owned_by_workers(roots) -> set:
     """Paths under `roots` owned by a sandbox uid (a worker wrote them)."""
     found = set()
     for root in roots:
-        proc = subprocess.run(["find", str(root), "-xdev", "-uid", f"+{SANDBOX_UID_BASE - 1}"], capture_output=True, text=True)
+        proc = subprocess.run(["find", str(root), "-xdev", "-uid", f"+{SANDBOX_UID_BASE - 1}"],
+                              capture_output=True, text=True)
         found |= {line for line in proc.stdout.splitlines() if line}
     return found
 
@@ -722,7 +724,8 @@ def batch():
         "@TOKEN@": TOKEN, "@FORGED@": FORGED, "@OUT@": str(out), "@SUBS@": str(subs), "@KIT@": str(KIT.root),
         "@ROOT_GLOB@": str(root.parent / "autograder-redteam-*"), "@PORT@": str(listener.getsockname()[1]),
         "@SOLUTION@": str(KIT.solutions / "ch2" / "activations.py"),
-        "@HIDDEN_TEST@": str(KIT.hidden_tests / "ch2" / "test_activations.py"), "@KIT.grading_toml@": str(KIT.grading_toml),
+        "@HIDDEN_TEST@": str(KIT.hidden_tests / "ch2" / "test_activations.py"),
+        "@GRADING_TOML@": str(KIT.grading_toml),
     })
     build_class(subs)
     before = Snapshot.take(root, out)

@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from autograder.config import Exercise
-from autograder.report import (MAX_FEEDBACK_CHARS, MAX_LINE_CHARS, _render_html, cap_text,
-                                csv_cell, write_grades_csv, write_student_outputs)
 from autograder.gradebook import Gradebook
 from autograder.outcomes import Outcome
+from autograder.report import (
+    MAX_FEEDBACK_CHARS,
+    MAX_LINE_CHARS,
+    _render_html,
+    cap_text,
+    csv_cell,
+    write_grades_csv,
+    write_student_outputs,
+)
 from autograder.score import ExerciseResult
 
 RELU = Exercise("ch2.activations.relu", 1.0, 10.0, ("torch.relu",))

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.sandbox import landlock
 from autograder.config import load_exercises
 from autograder.layout import KIT
 from autograder.outcomes import PolicyViolation, StudentError
 from autograder.runner import SandboxRunner
-from autograder.sandbox import Isolation, WorkerPool, describe_isolation
+from autograder.sandbox import Isolation, WorkerPool, describe_isolation, landlock
 from autograder.submission import modules_for
 
 ROOT = os.geteuid() == 0

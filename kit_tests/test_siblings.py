@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from autograder.config import chapter_modules, chapters, load_exercises
-
 from autograder.layout import KIT
 from autograder.outcomes import StudentError
 from autograder.runner import SandboxRunner

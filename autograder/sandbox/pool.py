@@ -85,7 +85,7 @@ class WorkerPool:
         start = self.started.setdefault(str(group), time.monotonic())
         return self.group_seconds - (time.monotonic() - start)
 
-    def worker(self, key: tuple, setup, group: str | None = None) -> Worker:
+    def get(self, key: tuple, setup, group: str | None = None) -> Worker:
         """The live worker of `key`, or a new one set up by `setup()` (its first request); a new
         worker of a `group` first frees the group's other workers."""
         worker = self.workers.get(key)

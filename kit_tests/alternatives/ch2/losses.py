@@ -4,7 +4,6 @@ log-sum-exp first (`x - lse`), loops over the rows, index assignment instead of
 one-hot products, torch's own `(1 - y) x + w softplus(-x)` form of the binary
 loss, all computed in the input's dtype (float32 stays float32).
 """
-import math
 
 import torch
 

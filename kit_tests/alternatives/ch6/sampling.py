@@ -1,6 +1,5 @@
 """A differently written correct sampling module: kthvalue, float64 ascending sums, inverse-CDF draws, a token list."""
 import torch
-
 from ch6.kv_cache import KVCache
 
 

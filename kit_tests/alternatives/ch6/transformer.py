@@ -11,7 +11,6 @@ import math
 
 import torch
 import torch.nn as nn
-
 from ch6.positional import LearnedPositionalEmbedding
 
 
