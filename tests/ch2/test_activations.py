@@ -5,6 +5,7 @@ import torch
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply, raises_value_error
+from autograder.suite_helpers import gen
 
 FORWARD = [  # (function, extra keyword arguments)
     ("relu", {}),
@@ -23,7 +24,7 @@ EXTREMES = [-1e4, -100.0, -30.0, -1.0, -0.0, 0.0, 1e-7, 1.0, 30.0, 100.0, 1e4]
 
 def make_input(shape, device, dtype, seed=0):
     """Random values with the kinks (0, -0, ±tiny) planted at the front."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     x = 3 * torch.randn(shape, generator=g, dtype=torch.float64)
     special = torch.tensor([0.0, -0.0, 1e-30, -1e-30, 0.0], dtype=torch.float64)
     flat = x.reshape(-1)

@@ -12,7 +12,9 @@ Gradient checks run in float64 (rule 9); one float32 test checks dtype handling.
 import pytest
 import torch
 
+from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import expect_close, expect_equal
+from autograder.suite_helpers import gen
 
 # --------------------------------------------------------------- numerical_gradient
 
@@ -20,7 +22,7 @@ FUNCTIONS = ["sin", "cubic", "logsumexp", "wrong_backward", "python_float"]
 
 
 def make_x(shape, device, dtype=torch.float64, seed=0):
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     return (4 * torch.rand(shape, generator=g, dtype=torch.float64) - 2).to(device=device, dtype=dtype)
 
 
@@ -142,7 +144,7 @@ def check_rel_err(student, reference, a, b, what):
 @pytest.mark.exercise("ch2.gradcheck.relative_error")
 @pytest.mark.parametrize("shape", [(3, 5), (2, 3, 4)], ids=str)
 def test_relative_error_random(student, reference, shape, device, dtype):
-    g = torch.Generator().manual_seed(5)
+    g = gen(5)
     a = torch.randn(shape, generator=g, dtype=torch.float64)
     b = a + 0.05 * torch.randn(shape, generator=g, dtype=torch.float64) * torch.rand(shape, generator=g,
                                                                                      dtype=torch.float64)
@@ -187,12 +189,7 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
             (t,) = ctx.saved_tensors
             return grad * 3 * t ** 2
 
-    class CubeWrongFactor(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            ctx.save_for_backward(t)
-            return t ** 3
-
+    class CubeWrongFactor(Cube):
         @staticmethod
         def backward(ctx, grad):
             (t,) = ctx.saved_tensors
@@ -209,20 +206,17 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
             a, b = ctx.saved_tensors
             return grad * b, grad * b         # wrong for b only: grad * a
 
-    class FlipBackward(torch.autograd.Function):
+    class Doubles(torch.autograd.Function):   # 2 * t; the subclasses below get its backward wrong
         @staticmethod
         def forward(ctx, t):
             return 2 * t
 
+    class FlipBackward(Doubles):
         @staticmethod
         def backward(ctx, grad):
             return 2 * grad.flip(-1)          # wrong, but right for grad = all ones (out.sum())
 
-    class DropsLastOutput(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            return 2 * t
-
+    class DropsLastOutput(Doubles):
         @staticmethod
         def backward(ctx, grad):
             grad = grad.clone()
@@ -282,13 +276,14 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
         "exp3x": lambda t: torch.exp(3 * t),
     }
     inputs = tuple(t.requires_grad_(r) for t, r in zip(tensors, requires))
-    try:
+
+    def verdict_of_gradcheck():
         verdict = impl.gradcheck(functions[name], inputs, **kwargs)
-        verdict = verdict if isinstance(verdict, str) else bool(verdict)
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        verdict = f"raised {type(exc).__name__}: {exc} (expected True or False)"
+        return verdict if isinstance(verdict, str) else bool(verdict)
+
+    verdict, error = probes.attempt(verdict_of_gradcheck)
+    if error is not None:
+        verdict = f"raised {type(error).__name__}: {error} (expected True or False)"
     return {"verdict": verdict, "inputs_after": [t.detach() for t in inputs],
             "requires_grad_after": [t.requires_grad for t in inputs]}
 
@@ -327,7 +322,7 @@ GRADCHECK_CASES = [  # (id, function, input shapes, requires_grad flags, kwargs,
 @pytest.mark.parametrize("case,name,shapes,requires,kwargs,designed", GRADCHECK_CASES,
                          ids=[c[0] for c in GRADCHECK_CASES])
 def test_gradcheck_verdict(student, reference, case, name, shapes, requires, kwargs, designed, device):
-    g = torch.Generator().manual_seed(6)
+    g = gen(6)
     tensors = [(2 * torch.rand(s, generator=g, dtype=torch.float64) - 1).to(device) for s in shapes]
     what = (f"gradcheck(f={name}, inputs of shapes {shapes} (float64 on {device}) with requires_grad "
             f"{requires}{', ' + str(kwargs) if kwargs else ''}) [{case}]")

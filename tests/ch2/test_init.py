@@ -20,6 +20,7 @@ import torch
 
 from autograder.compare import Mismatch, expect_close, expect_equal
 from autograder.probes import raises_value_error
+from autograder.suite_helpers import DTYPE_NAMES
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
@@ -40,7 +41,6 @@ SHAPE_IDS = list(SHAPES)
 
 UNIFORM = ("xavier_uniform_", "kaiming_uniform_")
 INITS = ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
 
 def leaky_gain(slope):

@@ -20,28 +20,23 @@ gives inf/NaN or errors of order 1e4 there, far above it.
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
+from autograder.compare import expect_close, expect_equal, to_float64
 from autograder.devices import run_on_meta
 from autograder.probes import apply, raises, raises_value_error
+from autograder.suite_helpers import DEFAULT_ATOL, gen, logits
 
 REDUCTIONS = ["none", "mean", "sum"]
 CE_SHAPES = [(5, 7), (9, 4)]                  # (N, C): fewer and more samples than classes
 LOG_SOFTMAX_CASES = [((2, 3, 5), 0), ((2, 3, 5), 1), ((2, 3, 5), -1), ((4, 6), 0), ((7,), -1)]
 BCE_SHAPES = [(5, 7), (2, 3, 4)]
-DEFAULT_ATOL = {torch.float32: 1e-5, torch.float64: 1e-7}
 
 
 # ------------------------------------------------------------------ inputs
 
-def logits(shape, device, dtype, seed=0, scale=3.0):
-    g = torch.Generator().manual_seed(seed)
-    return (scale * torch.randn(shape, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
-
-
 def large_logits(shape, device, dtype, seed=0):
     """Uniform in ±1e4, with near-ties at each row's maximum (so the answer is not
     just 0 or -2e4) and special rows: all 1e4, one 1e4 among -1e4, a staircase."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     x = 1e4 * (2 * torch.rand(shape, generator=g, dtype=torch.float64) - 1)
     c = shape[-1]
     rows = x.reshape(-1, c)
@@ -57,7 +52,7 @@ def large_logits(shape, device, dtype, seed=0):
 
 
 def class_ids(n, c, device, seed=0):
-    g = torch.Generator().manual_seed(seed + 100)
+    g = gen(seed + 100)
     t = torch.randint(0, c, (n,), generator=g)
     t[0], t[-1] = 0, c - 1
     t[2] = 1                               # in large_logits, row 2 peaks at class 0: a loss of ~2e4
@@ -66,7 +61,7 @@ def class_ids(n, c, device, seed=0):
 
 def probability_targets(n, c, device, dtype, seed=0):
     """Rows summing to 1: soft rows, a one-hot row, a row with exact zeros."""
-    g = torch.Generator().manual_seed(seed + 200)
+    g = gen(seed + 200)
     p = torch.softmax(2 * torch.randn(n, c, generator=g, dtype=torch.float64), dim=1)
     p[0] = 0.0
     p[0, c - 1] = 1.0
@@ -77,7 +72,7 @@ def probability_targets(n, c, device, dtype, seed=0):
 
 def bce_targets(shape, device, dtype, seed=0):
     """Values in [0, 1]: every other element rounded to exactly 0 or 1."""
-    g = torch.Generator().manual_seed(seed + 300)
+    g = gen(seed + 300)
     y = torch.rand(shape, generator=g, dtype=torch.float64)
     flat = y.reshape(-1)
     flat[::2] = flat[::2].round()
@@ -85,24 +80,18 @@ def bce_targets(shape, device, dtype, seed=0):
 
 
 def class_weights(c, device, dtype, seed=0):
-    g = torch.Generator().manual_seed(seed + 400)
+    g = gen(seed + 400)
     return (0.5 + 2.5 * torch.rand(c, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
 
 
 def upstream(reduction, n, device, dtype, seed=0):
     """A random upstream gradient (never all ones): 0-d for 'mean'/'sum', [N] for 'none'."""
-    g = torch.Generator().manual_seed(seed + 500)
+    g = gen(seed + 500)
     shape = (n,) if reduction == "none" else ()
     return (torch.randn(shape, generator=g, dtype=torch.float64) - 0.7).to(device=device, dtype=dtype)
 
 
 # ------------------------------------------------------------------ checks
-
-def _double(value):
-    if isinstance(value, torch.Tensor) and value.is_floating_point():
-        return value.double()
-    return value
-
 
 def check(student, reference, name, args, kwargs, what, scale=None):
     """Student vs torch on the same inputs; with `scale`, the large-input tolerance."""
@@ -113,8 +102,7 @@ def check(student, reference, name, args, kwargs, what, scale=None):
         dtype = want["out"].dtype
         ref_err = 0.0
         if dtype != torch.float64:
-            want64 = reference.run(apply, name, [_double(a) for a in args],
-                                   {k: _double(v) for k, v in kwargs.items()})
+            want64 = reference.run(apply, name, to_float64(list(args)), to_float64(kwargs))
             ref_err = (want["out"].double() - want64["out"]).abs().max().item()
         atol = max(DEFAULT_ATOL[dtype], 4 * ref_err, 8 * torch.finfo(dtype).eps * scale)
     expect_close(got["out"], want["out"], atol=atol, what=what)

@@ -10,6 +10,8 @@ import torch
 
 from autograder.compare import expect_close, expect_equal, reference_answer
 from autograder.devices import run_on_meta
+from autograder.probes import raises
+from autograder.suite_helpers import gen
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "gelu"]
 # Layer widths d_0 = D, d_1, ..., d_L: no two consecutive equal, none equal to N (= 7), so a
@@ -41,27 +43,18 @@ def two_in_flight(impl, x1, x2, params, g1, g2, kwargs):
     return {"grads1": dict(grads1), "grads2": dict(grads2)}
 
 
-def forward_raises(impl, x, params, activation):
-    try:
-        impl.mlp_forward(x, params, activation=activation)
-    except NotImplementedError:
-        raise
-    except Exception:
-        return "raised"
-    return "no exception"
-
-
 # ----------------------------------------------------------------- helpers
 
 def make_problem(dims, n, device, dtype, seed, shuffle_keys=False):
     """x [n, dims[0]], params of a len(dims)-1 layer MLP, a random upstream gradient [n, dims[-1]]."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     x = torch.randn(n, dims[0], generator=g, dtype=torch.float64)
     params = {}
-    for l in range(1, len(dims)):
+    for i in range(1, len(dims)):
         # pre-activations of size ~1.5: the nonlinear part of tanh/sigmoid/gelu is exercised
-        params[f"W{l}"] = torch.randn(dims[l], dims[l - 1], generator=g, dtype=torch.float64) * (1.5 / math.sqrt(dims[l - 1]))
-        params[f"b{l}"] = 0.5 * torch.randn(dims[l], generator=g, dtype=torch.float64)
+        scale = 1.5 / math.sqrt(dims[i - 1])
+        params[f"W{i}"] = torch.randn(dims[i], dims[i - 1], generator=g, dtype=torch.float64) * scale
+        params[f"b{i}"] = 0.5 * torch.randn(dims[i], generator=g, dtype=torch.float64)
     grad_out = torch.randn(n, dims[-1], generator=g, dtype=torch.float64)
     if shuffle_keys:
         order = torch.randperm(len(params), generator=g).tolist()
@@ -81,6 +74,15 @@ def expect_grads(got, want, atol, what):
 
 def arch(dims):
     return "->".join(map(str, dims))
+
+
+def deep_problem(activation, device, dtype, seed):
+    """make_problem for DEEP with the params keys shuffled: x, params, grad_out, the keyword
+    arguments, and the text of the mlp_forward call."""
+    x, params, grad_out = make_problem(DEEP, 9, device, dtype, seed=seed, shuffle_keys=True)
+    call = (f"mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the dict keys "
+            f"in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
+    return x, params, grad_out, {"activation": activation}, call
 
 
 # ------------------------------------------------------------------ forward
@@ -113,17 +115,14 @@ def test_forward_rejects_unknown_activation(student, activation):
     # CURRICULUM rule 8: the table names no exception type, so any exception counts
     # (the docstring asks for ValueError).
     x, params, _ = make_problem(NETWORKS["L2"], N, "cpu", torch.float64, seed=11)
-    got = student.run(forward_raises, x, params, activation)
+    got = student.run(raises, "mlp_forward", [x, params], {"activation": activation})
     expect_equal(got, "raised", what=f"mlp_forward(x, params, activation={activation!r}) must raise (ValueError)")
 
 
 @pytest.mark.exercise("ch2.mlp.mlp_forward")
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_forward_deep_network_any_key_order(student, reference, activation, device, dtype):
-    x, params, _ = make_problem(DEEP, 9, device, dtype, seed=12, shuffle_keys=True)
-    kwargs = {"activation": activation}
-    what = (f"mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the dict keys "
-            f"in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
+    x, params, _, kwargs, what = deep_problem(activation, device, dtype, seed=12)
     got = student.run(forward, x, params, kwargs)
     want, atol = reference_answer(reference, forward, (x, params, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what + ": out")
@@ -136,7 +135,8 @@ def test_forward_single_sample(student, reference, device):
     kwargs = {"activation": "tanh"}
     got = student.run(forward, x, params, kwargs)
     want = reference.run(forward, x, params, kwargs)
-    expect_close(got["out"], want["out"], what=f"mlp_forward(x[1,{dims[0]}] (N=1), {arch(dims)} MLP, tanh) on {device}: out")
+    expect_close(got["out"], want["out"],
+                 what=f"mlp_forward(x[1,{dims[0]}] (N=1), {arch(dims)} MLP, tanh) on {device}: out")
 
 
 # ----------------------------------------------------------------- backward
@@ -187,10 +187,8 @@ def test_backward_relu_kink_follows_torch(student, reference, device, dtype):
 @pytest.mark.exercise("ch2.mlp.mlp_backward")
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_backward_deep_network_any_key_order(student, reference, activation, device, dtype):
-    x, params, grad_out = make_problem(DEEP, 9, device, dtype, seed=32, shuffle_keys=True)
-    kwargs = {"activation": activation}
-    what = (f"mlp_backward after mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the "
-            f"dict keys in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
+    x, params, grad_out, kwargs, call = deep_problem(activation, device, dtype, seed=32)
+    what = "mlp_backward after " + call
     got = student.run(forward_backward, x, params, grad_out, kwargs)
     want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")

@@ -10,7 +10,8 @@ differ between correct implementations, only properties are checked.
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
+from autograder.compare import expect_equal
+from autograder.suite_helpers import gen
 
 
 def train(impl, x, y, epochs, kwargs):
@@ -21,7 +22,7 @@ def train(impl, x, y, epochs, kwargs):
 
 def integer_data(n, d, seed, w_star, device, dtype, label_dtype):
     """Integer features in [-4, 4]; labels from a separating hyperplane with bias 0.5 (never 0)."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     x = torch.randint(-4, 5, (n, d), generator=g).double()
     y = torch.where(x @ torch.tensor(w_star, dtype=torch.float64) + 0.5 > 0, 1, -1)
     y = y.to(device=device, dtype=dtype if label_dtype == "float" else torch.int64)
@@ -88,7 +89,7 @@ def test_zero_epochs(student, reference, device):
 @pytest.mark.parametrize("lr", [1.0, 0.1])
 def test_separable_random_data_converges(student, reference, lr, device, dtype):
     """Random float data with margin 0.3: every correct implementation converges and separates it."""
-    g = torch.Generator().manual_seed(7)
+    g = gen(7)
     x = torch.randn(200, 4, generator=g, dtype=torch.float64)
     w_star = torch.tensor([0.8, -0.4, 0.2, 0.4], dtype=torch.float64)
     margin = x @ w_star + 0.3
