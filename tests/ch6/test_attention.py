@@ -25,6 +25,8 @@ import torch.nn.functional as F
 
 from autograder.compare import Mismatch, expect_close, expect_equal, reference_answer
 from autograder.devices import run_on_meta
+from autograder.probes import raises
+from autograder.suite_helpers import gen, kwargs_text, randn, shape_text, where
 
 # Sizes: no two alike, so swapped axes change the answer (B=2 batch, H=3 heads).
 B, H, L, S, E, EV = 2, 3, 5, 7, 8, 6
@@ -39,28 +41,8 @@ def sdpa(impl, q, k, v, kwargs):
     return {"out": out, "args_after": [q, k, v, kwargs]}
 
 
-def sdpa_raises(impl, q, k, v, kwargs):
-    try:
-        impl.scaled_dot_product_attention(q, k, v, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception:
-        return "raised"
-    return "no exception"
-
-
 def make_causal_mask(impl, args, kwargs):
     return impl.causal_mask(*args, **kwargs)
-
-
-def causal_mask_raises(impl, args):
-    try:
-        impl.causal_mask(*args)
-    except NotImplementedError:
-        raise
-    except Exception:
-        return "raised"
-    return "no exception"
 
 
 def make_padding_mask(impl, lengths, max_len):
@@ -113,54 +95,28 @@ def mha_gradients(impl, embed_dim, num_heads, config, state, q, k, v, kwargs, gr
     return grads
 
 
-def mha_raises(impl, embed_dim, num_heads):
-    try:
-        impl.MultiHeadAttention(embed_dim, num_heads)
-    except NotImplementedError:
-        raise
-    except Exception:
-        return "raised"
-    return "no exception"
-
-
 # ----------------------------------------------------------------- helpers
 
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-def randn(shape, g, scale=1.0):
-    return scale * torch.randn(shape, generator=g, dtype=torch.float64)
-
-
-def where(device, dtype):
-    return f"on {device} {str(dtype).removeprefix('torch.')}"
-
-
-def shape_text(t):
-    return "[" + ",".join(map(str, t.shape)) + "]"
-
-
-def qkv(batch, l, s, e, ev, seed, device, dtype, q_scale=1.0):
+def qkv(batch, lq, s, e, ev, seed, device, dtype, q_scale=1.0):
     g = gen(seed)
-    q, k, v = randn((*batch, l, e), g, q_scale), randn((*batch, s, e), g), randn((*batch, s, ev), g)
+    q, k, v = randn((*batch, lq, e), g, q_scale), randn((*batch, s, e), g), randn((*batch, s, ev), g)
     return [t.to(device=device, dtype=dtype) for t in (q, k, v)]
 
 
-def attend_mask(shape, l, s, g, p_attend=0.5):
+def attend_mask(shape, lq, s, g, p_attend=0.5):
     """bool, True = attend; every query row attends to at least one key."""
     mask = torch.rand(shape, generator=g) < p_attend
-    full = torch.zeros((*shape[:-2], l, s), dtype=torch.bool)
+    full = torch.zeros((*shape[:-2], lq, s), dtype=torch.bool)
     keep = torch.randint(0, s, (*full.shape[:-1], 1), generator=g)
     full.scatter_(-1, keep, True)
-    # A mask broadcast over rows ([..., 1, S]) must keep one key for every row: OR over l.
+    # A mask broadcast over rows ([..., 1, S]) must keep one key for every row: OR over lq.
     return mask | (full.any(dim=-2, keepdim=True) if shape[-2] == 1 else full)
 
 
-def additive_mask(shape, l, s, g):
+def additive_mask(shape, lq, s, g):
     """float: random values added to the scores, -inf on about a quarter of them (never a whole row)."""
     values = randn(shape, g, 2.0)
-    off = ~attend_mask(shape, l, s, g, p_attend=0.75)
+    off = ~attend_mask(shape, lq, s, g, p_attend=0.75)
     return values.masked_fill(off, -math.inf)
 
 
@@ -177,8 +133,8 @@ SHAPES = {  # id: (batch dims, L, S, E, Ev)
 @pytest.mark.exercise("ch6.attention.scaled_dot_product_attention")
 @pytest.mark.parametrize("case", list(SHAPES))
 def test_sdpa_matches_torch(student, reference, case, device, dtype):
-    batch, l, s, e, ev = SHAPES[case]
-    q, k, v = qkv(batch, l, s, e, ev, 1, device, dtype)
+    batch, lq, s, e, ev = SHAPES[case]
+    q, k, v = qkv(batch, lq, s, e, ev, 1, device, dtype)
     args = (q, k, v, {})
     what = (f"scaled_dot_product_attention(q{shape_text(q)}, k{shape_text(k)}, v{shape_text(v)}) "
             f"{where(device, dtype)}")
@@ -234,8 +190,8 @@ CAUSAL = {  # id: (batch dims, L, S)
 @pytest.mark.exercise("ch6.attention.scaled_dot_product_attention")
 @pytest.mark.parametrize("case", list(CAUSAL))
 def test_sdpa_is_causal_top_left(student, reference, case, device, dtype):
-    batch, l, s = CAUSAL[case]
-    q, k, v = qkv(batch, l, s, E, EV, 4, device, dtype)
+    batch, lq, s = CAUSAL[case]
+    q, k, v = qkv(batch, lq, s, E, EV, 4, device, dtype)
     args = (q, k, v, {"is_causal": True, "dropout_p": 0.0})
     what = (f"scaled_dot_product_attention(q{shape_text(q)}, k{shape_text(k)}, v{shape_text(v)}, is_causal=True) "
             f"{where(device, dtype)} (top-left aligned as torch: query i sees keys 0..i)")
@@ -345,8 +301,8 @@ def test_causal_mask_on_the_requested_device(student, reference):
 @pytest.mark.exercise("ch6.attention.causal_mask")
 def test_causal_mask_more_queries_than_keys_raises(student, reference):
     # CURRICULUM rule 8: any exception counts (the docstring asks for ValueError).
-    expect_equal(reference.run(causal_mask_raises, [5, 3]), "raised", what="[the reference: this test is wrong]")
-    got = student.run(causal_mask_raises, [5, 3])
+    expect_equal(reference.run(raises, "causal_mask", [5, 3], {}), "raised", what="[the reference: this test is wrong]")
+    got = student.run(raises, "causal_mask", [5, 3], {})
     expect_equal(got, "raised", what="causal_mask(5, 3): more queries than keys must raise (ValueError)")
 
 
@@ -431,20 +387,20 @@ def padding(lengths, s):
     return torch.arange(s)[None, :] >= torch.tensor(lengths)[:, None]
 
 
-def mha_masks(case, l, s, g, dtype, device, num_heads=MH):
+def mha_masks(case, lq, s, g, dtype, device, num_heads=MH):
     """kwargs of MultiHeadAttention.forward for a mask case (MHA polarity: bool True = NOT allowed).
     Key 0 is never masked by both attn_mask and key_padding_mask, so no row is fully masked."""
     batch = B
     kpm_lengths = [s - 2, 3]
     kw = {}
     if case in ("attn-bool[L,S]", "attn-bool+kpm"):
-        kw["attn_mask"] = ~attend_mask((l, s), l, s, g)
+        kw["attn_mask"] = ~attend_mask((lq, s), lq, s, g)
     if case == "attn-float[L,S]":
-        kw["attn_mask"] = additive_mask((l, s), l, s, g)
+        kw["attn_mask"] = additive_mask((lq, s), lq, s, g)
     if case == "attn-bool[BH,L,S]":
-        kw["attn_mask"] = ~attend_mask((batch * num_heads, l, s), l, s, g)
+        kw["attn_mask"] = ~attend_mask((batch * num_heads, lq, s), lq, s, g)
     if case in ("attn-float[BH,L,S]", "attn-float+kpm-float"):
-        kw["attn_mask"] = additive_mask((batch * num_heads, l, s), l, s, g)
+        kw["attn_mask"] = additive_mask((batch * num_heads, lq, s), lq, s, g)
     if case in ("kpm", "attn-bool+kpm"):
         kw["key_padding_mask"] = padding(kpm_lengths, s)
     if case == "attn-float+kpm-float":
@@ -461,21 +417,20 @@ MASK_CASES = ["none", "attn-bool[L,S]", "attn-float[L,S]", "attn-bool[BH,L,S]", 
               "attn-bool+kpm", "attn-float+kpm-float"]
 
 
-def mha_check(student, reference, config, case, device, dtype, *, embed_dim=ME, num_heads=MH, l=L, s=S,
+def mha_check(student, reference, config, case, device, dtype, *, embed_dim=ME, num_heads=MH, lq=L, s=S,
               self_attention=False, extra=None, seed=20):
     state = mha_state(embed_dim, config.get("bias", True), seed, device, dtype)
     g = gen(seed + 1)
-    q = randn((B, l, embed_dim), g)
+    q = randn((B, lq, embed_dim), g)
     k = q.clone() if self_attention else randn((B, s, embed_dim), g)
     v = q.clone() if self_attention else randn((B, s, embed_dim), g)
     if not config.get("batch_first", True):
         q, k, v = (t.transpose(0, 1).contiguous() for t in (q, k, v))
     q, k, v = (t.to(device=device, dtype=dtype) for t in (q, k, v))
-    kwargs = {**mha_masks(case, l, s, g, dtype, device, num_heads), **(extra or {})}
+    kwargs = {**mha_masks(case, lq, s, g, dtype, device, num_heads), **(extra or {})}
     args = (embed_dim, num_heads, config, state, q, k, v, kwargs)
     cfg = "".join(f", {a}={b}" for a, b in config.items())
-    kw = ", ".join(f"{a}={b if not isinstance(b, torch.Tensor) else ('bool' if b.dtype == torch.bool else 'float') + str(list(b.shape))}"
-                   for a, b in kwargs.items())
+    kw = kwargs_text(kwargs)
     what = (f"MultiHeadAttention({embed_dim}, {num_heads}{cfg})(q{shape_text(q)}, k{shape_text(k)}, "
             f"v{shape_text(v)}{', ' + kw if kw else ''}) {where(device, dtype)}")
     got = student.run(mha_forward, *args)
@@ -578,7 +533,7 @@ def test_mha_configurations(student, reference, config_id, case, device, dtype):
 @pytest.mark.exercise("ch6.attention.MultiHeadAttention")
 @pytest.mark.parametrize("case", ["none", "attn-bool+kpm"])
 def test_mha_self_attention(student, reference, case, device, dtype):
-    mha_check(student, reference, {}, case, device, dtype, l=L, s=L, self_attention=True, seed=40)
+    mha_check(student, reference, {}, case, device, dtype, lq=L, s=L, self_attention=True, seed=40)
 
 
 @pytest.mark.exercise("ch6.attention.MultiHeadAttention")
@@ -592,10 +547,10 @@ def test_mha_need_weights_false_returns_none(student, reference, case, device, d
 @pytest.mark.parametrize("case", ["self", "self+kpm", "cross-L<S"])
 def test_mha_is_causal_with_its_mask(student, reference, case, need_weights, device, dtype):
     """is_causal=True comes with the matching causal attn_mask (True above the diagonal), as torch requires."""
-    l, s = (L, S) if case == "cross-L<S" else (6, 6)
-    extra = {"attn_mask": torch.ones(l, s, dtype=torch.bool, device=device).triu(1), "is_causal": True,
+    lq, s = (L, S) if case == "cross-L<S" else (6, 6)
+    extra = {"attn_mask": torch.ones(lq, s, dtype=torch.bool, device=device).triu(1), "is_causal": True,
              "need_weights": need_weights}
-    mha_check(student, reference, {}, "kpm" if case == "self+kpm" else "none", device, dtype, l=l, s=s,
+    mha_check(student, reference, {}, "kpm" if case == "self+kpm" else "none", device, dtype, lq=lq, s=s,
               self_attention=case != "cross-L<S", extra=extra, seed=60)
 
 
@@ -635,8 +590,8 @@ def test_mha_gradients_match_torch(student, reference, grad_case, device):
 @pytest.mark.parametrize("embed_dim,num_heads", [(10, 3), (12, 5)])
 def test_mha_embed_dim_not_divisible_raises(student, reference, embed_dim, num_heads):
     # CURRICULUM rule 8: any exception counts (the docstring asks for ValueError; torch asserts).
-    expect_equal(reference.run(mha_raises, embed_dim, num_heads), "raised",
+    expect_equal(reference.run(raises, "MultiHeadAttention", [embed_dim, num_heads], {}), "raised",
                  what="[the reference: this test is wrong]")
-    got = student.run(mha_raises, embed_dim, num_heads)
+    got = student.run(raises, "MultiHeadAttention", [embed_dim, num_heads], {})
     expect_equal(got, "raised", what=f"MultiHeadAttention({embed_dim}, {num_heads}): embed_dim not divisible "
                                      "by num_heads must raise (ValueError)")

@@ -23,28 +23,23 @@ compared in float64.
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
+from autograder.compare import expect_close, expect_equal, to_float64
 from autograder.devices import run_on_meta
 from autograder.probes import apply
+from autograder.suite_helpers import DEFAULT_ATOL, gen, logits
 
 TEMPERATURES = [1.0, 2.0, 4.5]
 ALPHAS = [0.0, 0.3, 1.0]
 SHAPES = [(6, 9), (11, 4)]            # (B, C): fewer and more samples than classes
-DEFAULT_ATOL = {torch.float32: 1e-5, torch.float64: 1e-7}
 
 
 # ------------------------------------------------------------------ inputs
-
-def logits(shape, device, dtype, seed, scale=3.0):
-    g = torch.Generator().manual_seed(seed)
-    return (scale * torch.randn(shape, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
-
 
 def large_logits(shape, device, dtype, seed):
     """Uniform in ±1e4 with near-ties at each row's maximum, and special rows:
     all 1e4, one 1e4 among -1e4 (a one-hot softmax: the other probabilities underflow
     to exactly 0), the same with the peak at another class, a staircase."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     b, c = shape
     x = 1e4 * (2 * torch.rand(shape, generator=g, dtype=torch.float64) - 1)
     for r in range(b):
@@ -60,7 +55,7 @@ def large_logits(shape, device, dtype, seed):
 
 
 def class_ids(b, c, device, seed):
-    g = torch.Generator().manual_seed(seed + 100)
+    g = gen(seed + 100)
     t = torch.randint(0, c, (b,), generator=g)
     t[0], t[-1] = 0, c - 1
     return t.to(device)
@@ -74,7 +69,7 @@ def case(shape, device, dtype, seed, large=False):
 
 def upstream(device, dtype, seed):
     """A random 0-d upstream gradient (never 1)."""
-    g = torch.Generator().manual_seed(seed + 500)
+    g = gen(seed + 500)
     return (torch.randn((), generator=g, dtype=torch.float64) - 0.7).to(device=device, dtype=dtype)
 
 
@@ -106,12 +101,6 @@ def input_sensitivity(impl, student_logits, teacher_logits, targets, kwargs):
 
 # ------------------------------------------------------------------ checks
 
-def _double(value):
-    if isinstance(value, torch.Tensor) and value.is_floating_point():
-        return value.double()
-    return value
-
-
 def check(student, reference, args, kwargs, what, large=False):
     """Student vs torch on the same inputs (with `large`, the ±1e4 tolerance)."""
     got = student.run(apply, "distillation_loss", args, kwargs)
@@ -121,7 +110,7 @@ def check(student, reference, args, kwargs, what, large=False):
         dtype = want["out"].dtype
         ref_err = 0.0
         if dtype != torch.float64:
-            want64 = reference.run(apply, "distillation_loss", [_double(a) for a in args], kwargs)
+            want64 = reference.run(apply, "distillation_loss", to_float64(list(args)), kwargs)
             ref_err = (want["out"].double() - want64["out"]).abs().item()
         sensitivity = reference.run(input_sensitivity, *args, kwargs)
         atol = max(DEFAULT_ATOL[dtype], 4 * ref_err, 4 * torch.finfo(dtype).eps * sensitivity)

@@ -12,7 +12,7 @@ import torch
 
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
-
+from autograder.suite_helpers import gen
 
 # ------------------------------------------------------------------ probes
 
@@ -31,7 +31,7 @@ def replay(impl, num_layers, ops):
 # ----------------------------------------------------------------- helpers
 
 def kv(shape, seed, device, dtype):
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     k = torch.randn(shape, generator=g, dtype=torch.float64).to(device=device, dtype=dtype)
     v = (torch.randn(shape, generator=g, dtype=torch.float64) + 3).to(device=device, dtype=dtype)
     return k, v

@@ -14,13 +14,14 @@ import math
 import pytest
 import torch
 
+from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import Mismatch, expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply
+from autograder.suite_helpers import DTYPE_NAMES, gen, seeded_randn, shape_text
 
 U32 = 2.0 ** -24        # float32 unit roundoff
 ANGLE_ULPS = 16         # see the module docstring
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
 
 # ------------------------------------------------------------------ probes
@@ -62,13 +63,8 @@ def embedding_error(impl, max_len, dim, positions):
     message contains max_len. Only these two booleans come back, so any message without max_len
     matches the known mistake of that name."""
     m = impl.LearnedPositionalEmbedding(max_len, dim)
-    try:
-        m(positions)
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        return {"raised": True, "names_max_len": str(max_len) in str(exc)}
-    return {"raised": False, "names_max_len": False}
+    _, error = probes.attempt(lambda: m(positions))
+    return {"raised": error is not None, "names_max_len": error is not None and str(max_len) in str(error)}
 
 
 def embedding_init(impl, max_len, dim, seed):
@@ -120,21 +116,12 @@ def rope_atol(x, positions):
     return max(1e-5, ANGLE_ULPS * U32 * pmax * pairs.max().item())
 
 
-def randn(shape, seed, device, dtype, scale=1.0):
-    g = torch.Generator().manual_seed(seed)
-    return (scale * torch.randn(shape, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
-
-
 def check_rope(student, reference, x, positions, kwargs, what):
     got = student.run(apply, "apply_rope", [x, positions], kwargs)
     want = reference.run(apply, "apply_rope", [x, positions], kwargs)
     expect_close(got["out"], want["out"], atol=rope_atol(x, positions), what=what)
     expect_equal(got["args_after"], [x, positions], what=f"{what}: [x, positions] after the call (must not change)")
     return got["out"]
-
-
-def shape_text(x):
-    return "x[" + ",".join(map(str, x.shape)) + "]"
 
 
 # ------------------------------------------------------ sinusoidal_positions
@@ -177,12 +164,12 @@ MAX_LEN, DIM = 12, 5          # non-square, and no position shape below uses 12 
 
 
 def embedding_state(max_len, dim, seed):
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     return {"weight": torch.randn(max_len, dim, generator=g)}
 
 
 def embedding_positions(kind, device):
-    g = torch.Generator().manual_seed(3)
+    g = gen(3)
     if kind == "1-D from 4":
         p = torch.arange(4, 4 + 7)
     elif kind == "2-D with repeats":
@@ -235,7 +222,8 @@ def test_embedding_last_position_works(student, reference, device):
     got = student.run(embedding_forward, MAX_LEN, DIM, state, positions, "float32")
     want = reference.run(embedding_forward, MAX_LEN, DIM, state, positions, "float32")
     expect_close(got["out"], want["out"],
-                 what=f"LearnedPositionalEmbedding({MAX_LEN}, {DIM}) forward(tensor([{MAX_LEN - 1}])) (max_len - 1 is valid)")
+                 what=f"LearnedPositionalEmbedding({MAX_LEN}, {DIM}) forward(tensor([{MAX_LEN - 1}])) "
+                      "(max_len - 1 is valid)")
 
 
 @pytest.mark.exercise("ch6.positional.LearnedPositionalEmbedding")
@@ -244,7 +232,7 @@ def test_embedding_gradient_reaches_weight(student, reference, kind, device, dty
     """Repeated positions must accumulate their gradients in the same row of weight."""
     state = embedding_state(MAX_LEN, DIM, seed=4)
     positions = embedding_positions(kind, device)
-    grad_out = randn(tuple(positions.shape) + (DIM,), seed=5, device=device, dtype=dtype)
+    grad_out = seeded_randn(tuple(positions.shape) + (DIM,), seed=5, device=device, dtype=dtype)
     got = student.run(embedding_backward, MAX_LEN, DIM, state, positions, grad_out, DTYPE_NAMES[dtype])
     want = reference.run(embedding_backward, MAX_LEN, DIM, state, positions, grad_out, DTYPE_NAMES[dtype])
     expect_close(got, want, what=(f"the gradients {{name: param.grad}} after forward(positions of shape "
@@ -319,53 +307,53 @@ ROPE_SHAPES = [(5, 6), (3, 5, 8), (2, 3, 5, 10)]     # [T, D], [B, T, D], [B, H,
 @pytest.mark.exercise("ch6.positional.apply_rope")
 @pytest.mark.parametrize("shape", ROPE_SHAPES, ids=lambda s: "x" + "x".join(map(str, s)))
 def test_rope_matches_closed_form(student, reference, shape, device, dtype):
-    x = randn(shape, seed=len(shape), device=device, dtype=dtype)
+    x = seeded_randn(shape, seed=len(shape), device=device, dtype=dtype)
     positions = torch.arange(shape[-2], device=device)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope({shape_text(x)}, positions=arange({shape[-2]})) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions=arange({shape[-2]})) on {device} {dtype}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 @pytest.mark.parametrize("case", ["offset", "shuffled", "large"])
 def test_rope_positions_need_not_start_at_zero(student, reference, case, device, dtype):
-    x = randn((2, 3, 6, 8), seed=10, device=device, dtype=dtype)
-    g = torch.Generator().manual_seed(11)
+    x = seeded_randn((2, 3, 6, 8), seed=10, device=device, dtype=dtype)
+    g = gen(11)
     positions = {"offset": torch.arange(17, 23),                                   # after a KV cache of 17
                  "shuffled": torch.tensor([9, 0, 41, 3, 3, 27]),
                  "large": torch.randint(1000, 4096, (6,), generator=g)}[case].to(device)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope({shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 def test_rope_float_positions(student, reference, device, dtype):
-    x = randn((3, 5, 12), seed=12, device=device, dtype=dtype)
+    x = seeded_randn((3, 5, 12), seed=12, device=device, dtype=dtype)
     positions = torch.tensor([0.5, 1.25, 2.0, 7.75, 100.5], device=device, dtype=dtype)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope({shape_text(x)}, positions={positions.tolist()} ({dtype})) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions={positions.tolist()} ({dtype})) on {device} {dtype}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 @pytest.mark.parametrize("base", [500.0, 1e6, 10])
 def test_rope_base_argument(student, reference, base, device, dtype):
-    x = randn((2, 2, 7, 16), seed=13, device=device, dtype=dtype)
+    x = seeded_randn((2, 2, 7, 16), seed=13, device=device, dtype=dtype)
     positions = torch.arange(3, 10, device=device)
     check_rope(student, reference, x, positions, {"base": base},
-               f"apply_rope({shape_text(x)}, positions=arange(3, 10), base={base!r}) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions=arange(3, 10), base={base!r}) on {device} {dtype}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 @pytest.mark.parametrize("D", [2, 64])
 def test_rope_one_pair_and_many_pairs(student, reference, D, device):
-    x = randn((4, 3, D), seed=14, device=device, dtype=torch.float64)
+    x = seeded_randn((4, 3, D), seed=14, device=device, dtype=torch.float64)
     positions = torch.tensor([2, 5, 11], device=device)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope({shape_text(x)}, positions=[2, 5, 11]) on {device} float64")
+               f"apply_rope(x{shape_text(x)}, positions=[2, 5, 11]) on {device} float64")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 def test_rope_on_a_transposed_view(student, reference, device, dtype):
-    x_bthd = randn((2, 5, 3, 8), seed=15, device=device, dtype=dtype)     # [B, T, H, D]
+    x_bthd = seeded_randn((2, 5, 3, 8), seed=15, device=device, dtype=dtype)     # [B, T, H, D]
     positions = torch.arange(4, 9, device=device)
     got = student.run(rope_transposed, x_bthd, positions)
     want = reference.run(rope_transposed, x_bthd, positions)
@@ -378,10 +366,10 @@ def test_rope_on_a_transposed_view(student, reference, device, dtype):
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
 def test_rope_keeps_the_norm_of_every_pair(student, reference, device, dtype):
-    x = randn((2, 3, 6, 10), seed=16, device=device, dtype=dtype, scale=2.0)
+    x = seeded_randn((2, 3, 6, 10), seed=16, device=device, dtype=dtype, scale=2.0)
     positions = torch.tensor([0, 3, 8, 20, 57, 300], device=device)
     got = student.run(apply, "apply_rope", [x, positions], {})
-    what = f"apply_rope({shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}"
+    what = f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}"
     out = got["out"]
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         raise Mismatch(f"{what}: expected a tensor of shape {tuple(x.shape)}, got "
@@ -396,8 +384,8 @@ def test_rope_keeps_the_norm_of_every_pair(student, reference, device, dtype):
 def test_rope_dot_products_depend_only_on_relative_position(student, reference, device):
     """q at position m and k at position m - 3: q_rot . k_rot is the same for every m."""
     H, D = 2, 8
-    q = randn((H, 1, D), seed=17, device=device, dtype=torch.float64).expand(H, 6, D).contiguous()
-    k = randn((H, 1, D), seed=18, device=device, dtype=torch.float64).expand(H, 6, D).contiguous()
+    q = seeded_randn((H, 1, D), seed=17, device=device, dtype=torch.float64).expand(H, 6, D).contiguous()
+    k = seeded_randn((H, 1, D), seed=18, device=device, dtype=torch.float64).expand(H, 6, D).contiguous()
     pos_q = torch.tensor([3.0, 10.0, 57.5, 200.0, 1003.0, 4.0], device=device, dtype=torch.float64)
     pos_k = pos_q - 3
     got = student.run(rope_two, q, k, pos_q, pos_k)

@@ -32,6 +32,7 @@ import torch
 from autograder.compare import Mismatch, describe, expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply
+from autograder.suite_helpers import gen
 
 NEAR_TIE = 1e-3
 SMALL = [((6, 10), 0, 0), ((6, 10), 1, 0), ((6, 10), -1, 0), ((5, 3, 4), -2, 0), ((8, 3, 3, 2), 0, 0),
@@ -49,7 +50,7 @@ def case_ids(cases):
 
 def weight(shape, axis, device, dtype, seed, zero_channel=None):
     """randn times one magnitude per channel, log-spaced from 1e-3 to 10 in random order."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     w = torch.randn(shape, generator=g, dtype=torch.float64)
     n = shape[axis]
     mags = torch.logspace(-3, 1, n, dtype=torch.float64)[torch.randperm(n, generator=g)]
@@ -199,7 +200,7 @@ def test_quantize_error_bound(student, shape, axis, device, dtype):
 # ------------------------------------------------------------------ dequantize
 
 def codes_and_scale(shape, axis, device, dtype, seed):
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     q = torch.randint(-127, 128, shape, generator=g, dtype=torch.int8)
     scale = torch.logspace(-3, 1, shape[axis], dtype=torch.float64)[torch.randperm(shape[axis], generator=g)]
     return q.to(device), scale.to(device=device, dtype=dtype)
@@ -246,7 +247,7 @@ def test_dequantize_error_bound(student, reference, shape, axis, device, dtype):
 # ------------------------------------------------------------------ int8_linear
 
 def linear_case(x_shape, w_shape, device, dtype, bias, seed):
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     x = torch.randn(x_shape, generator=g, dtype=torch.float64).to(device=device, dtype=dtype)
     w = weight(w_shape, 0, device, dtype, seed=seed + 1)
     b = torch.randn(w_shape[0], generator=g, dtype=torch.float64).to(device=device, dtype=dtype) if bias else None
@@ -282,7 +283,7 @@ def test_int8_linear_matches_f_linear(student, reference, x_shape, w_shape, bias
 # ------------------------------------------------------------------ device
 
 def _device_case(name, device):
-    g = torch.Generator().manual_seed(7)
+    g = gen(7)
 
     def randn(*shape):
         return torch.randn(shape, generator=g).to(device)

@@ -24,24 +24,20 @@ position (`cache.seq_len` when a cache is given) and every earlier token
 the cache, re-feeding the prompt or a fresh cache per step give other tokens.
 Its argmax is unique and its arithmetic is exact integers, so greedy decoding
 with and without the cache is bit-identical. While `generate` runs, the probe
-puts a trusted `sample` in place of the module's own (rule 4: a bug in `sample`
-costs points once, in `sample`'s tests).
+puts a trusted `sample` (`probes.trusted_sample`, autograder/probe_helpers.py) in
+place of the module's own (rule 4: a bug in `sample` costs points once, in `sample`'s tests).
 """
 import math
 
 import pytest
 import torch
 
+from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import Mismatch, expect_equal
 from autograder.probes import apply, raises
+from autograder.suite_helpers import gen, where
 
 NEG_INF = float("-inf")
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
-
-
-def where(device, dtype=None):
-    return f"on {device}" + (f" {DTYPE_NAMES[dtype]}" if dtype is not None else "")
-
 
 def check_reference(want, expected, what):
     """The reference must agree with the values worked out by hand (else this file is wrong)."""
@@ -83,7 +79,7 @@ def test_top_k_hand_examples_with_ties(student, reference, case, device, dtype):
 @pytest.mark.parametrize("k", [1, 2, 5, 10])
 def test_top_k_many_ties_three_dims(student, reference, k, device, dtype):
     """Small integer logits [3, 4, 11] (batch, time, vocab): ties at the k-th value in most rows."""
-    g = torch.Generator().manual_seed(10 + k)
+    g = gen(10 + k)
     logits = torch.randint(-3, 4, (3, 4, 11), generator=g).to(device=device, dtype=dtype)
     run_filter(student, reference, "top_k_filter", logits, k,
                f"top_k_filter(integer-valued logits [3, 4, 11], k={k}) {where(device, dtype)}")
@@ -92,7 +88,7 @@ def test_top_k_many_ties_three_dims(student, reference, k, device, dtype):
 @pytest.mark.exercise("ch6.sampling.top_k_filter")
 @pytest.mark.parametrize("k", [1, 4, 12])
 def test_top_k_random_logits(student, reference, k, device, dtype):
-    g = torch.Generator().manual_seed(20 + k)
+    g = gen(20 + k)
     logits = (3 * torch.randn(5, 13, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
     run_filter(student, reference, "top_k_filter", logits, k,
                f"top_k_filter(random logits [5, 13], k={k}) {where(device, dtype)}")
@@ -101,7 +97,7 @@ def test_top_k_random_logits(student, reference, k, device, dtype):
 @pytest.mark.exercise("ch6.sampling.top_k_filter")
 @pytest.mark.parametrize("k", [7, 8, 50])
 def test_top_k_at_least_the_vocabulary_keeps_everything(student, reference, k, device, dtype):
-    g = torch.Generator().manual_seed(3)
+    g = gen(3)
     logits = torch.randn(3, 7, generator=g, dtype=torch.float64).to(device=device, dtype=dtype)
     run_filter(student, reference, "top_k_filter", logits, k,
                f"top_k_filter(logits [3, 7], k={k} >= vocabulary size 7) {where(device, dtype)} (keeps every logit)",
@@ -130,7 +126,7 @@ def test_top_k_single_row_without_batch_dim(student, reference, device, dtype):
 @pytest.mark.exercise("ch6.sampling.top_k_filter")
 @pytest.mark.parametrize("k", [0, -2])
 def test_top_k_rejects_k_below_one(student, reference, k):
-    logits = torch.randn(2, 5, generator=torch.Generator().manual_seed(0))
+    logits = torch.randn(2, 5, generator=gen(0))
     want = reference.run(raises, "top_k_filter", [logits, k], {})
     check_reference(want, "raised", f"top_k_filter(logits, k={k})")
     got = student.run(raises, "top_k_filter", [logits, k], {})
@@ -142,7 +138,7 @@ def test_top_k_rejects_k_below_one(student, reference, k):
 def nucleus_logits(prob_rows, seed, device, dtype):
     """Logits whose softmax is each row of `prob_rows` (0 -> -inf), the tokens shuffled and the
     row shifted by a random constant. Also the order of the tokens by probability (largest first)."""
-    g = torch.Generator().manual_seed(seed)
+    g = gen(seed)
     probs = torch.tensor(prob_rows, dtype=torch.float64)
     R, V = probs.shape
     perms = torch.stack([torch.randperm(V, generator=g) for _ in range(R)])
@@ -210,7 +206,7 @@ def test_top_p_close_to_one_with_a_long_tail(student, reference, device, dtype):
 @pytest.mark.exercise("ch6.sampling.top_p_filter")
 @pytest.mark.parametrize("p", [1e-9, 0.01])
 def test_top_p_tiny_p_keeps_the_top_token(student, reference, p, device, dtype):
-    g = torch.Generator().manual_seed(8)
+    g = gen(8)
     logits = (2 * torch.randn(4, 9, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
     top = logits.argmax(dim=-1)
     expected = torch.full_like(logits, NEG_INF)
@@ -229,7 +225,7 @@ def nucleus_margin(logits, p):
 @pytest.mark.exercise("ch6.sampling.top_p_filter")
 @pytest.mark.parametrize("p", [0.5, 0.9])
 def test_top_p_random_logits(student, reference, p, device, dtype):
-    g = torch.Generator().manual_seed(31)
+    g = gen(31)
     logits = (2 * torch.randn(3, 4, 17, generator=g, dtype=torch.float64)).to(device=device, dtype=dtype)
     margin = nucleus_margin(logits, p)
     if margin < 1e-4:
@@ -285,6 +281,16 @@ def draw_repeatedly(impl, logits, kwargs):
         global_b = once(None, 100)
     return {"seeded": seeded, "seeded_again": seeded_again, "other_seed": other_seed,
             "global_a": global_a, "global_b": global_b}
+
+
+def expect_the_seed_decides(first, again, other, seeds, count, what, same_because, differ_how):
+    """`first` and `again` drawn with generators seeded seeds[0] (under different global seeds) must
+    be equal; `other`, drawn with one seeded seeds[1], must differ somewhere among its `count` tokens."""
+    expect_equal(again, first, what=f"{what} twice with generator=torch.Generator().manual_seed({seeds[0]})"
+                                    f"{same_because}, so both give the same tokens")
+    if torch.equal(other, first):
+        raise Mismatch(f"{what} with generators seeded {seeds[0]} and {seeds[1]} gave the same {count} tokens: "
+                       f"{differ_how}")
 
 
 DELTA = 1e-7   # false-failure probability of one check_draws call (see the module docstring)
@@ -407,12 +413,9 @@ def test_sample_draws_from_the_generator(student, kwargs, device):
     logits = rows.repeat(100, 1).to(device=device)
     what = f"sample(logits [200, 9], {kwargs}) {where(device)}"
     got = student.run(draw_repeatedly, logits, kwargs)
-    expect_equal(got["seeded_again"], got["seeded"],
-                 what=f"{what} twice with generator=torch.Generator().manual_seed(3), after torch.manual_seed(100) "
-                      "and torch.manual_seed(200): draw with `generator`, so both give the same tokens")
-    if torch.equal(got["other_seed"], got["seeded"]):
-        raise Mismatch(f"{what} with generators seeded 3 and 4 gave the same 200 tokens: draw at random with "
-                       "`generator`")
+    expect_the_seed_decides(got["seeded"], got["seeded_again"], got["other_seed"], (3, 4), 200, what,
+                            ", after torch.manual_seed(100) and torch.manual_seed(200): draw with `generator`",
+                            "draw at random with `generator`")
     expect_equal(got["global_b"], got["global_a"],
                  what=f"{what} with generator=None twice after torch.manual_seed(100): the same tokens "
                       "(draw from torch's global generator)")
@@ -421,12 +424,13 @@ def test_sample_draws_from_the_generator(student, kwargs, device):
 @pytest.mark.exercise("ch6.sampling.sample")
 @pytest.mark.parametrize("temperature", [-1.0, -0.5])
 def test_sample_rejects_negative_temperature(student, reference, temperature):
-    logits = torch.randn(3, 5, generator=torch.Generator().manual_seed(0))
+    logits = torch.randn(3, 5, generator=gen(0))
     kwargs = {"temperature": temperature}
     want = reference.run(raises, "sample", [logits], kwargs)
     check_reference(want, "raised", f"sample(logits, temperature={temperature})")
     got = student.run(raises, "sample", [logits], kwargs)
-    expect_equal(got, "raised", what=f"sample(logits [3, 5], temperature={temperature}): a negative temperature must raise")
+    expect_equal(got, "raised",
+                 what=f"sample(logits [3, 5], temperature={temperature}): a negative temperature must raise")
 
 
 # ======================================================================== generate
@@ -471,19 +475,6 @@ def run_generate(impl, prompt, max_new_tokens, kwargs, max_len=12, seed=None, gl
             j = torch.remainder(torch.arange(vocab, device=idx.device) - h[..., None], vocab)
             return -alpha * j.to(torch.float64)
 
-    def trusted_sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
-        if temperature == 0:
-            return logits.argmax(dim=-1)
-        x = logits.double() / temperature
-        if top_k is not None and top_k < x.shape[-1]:
-            kth = x.sort(dim=-1, descending=True).values[..., top_k - 1:top_k]
-            x = x.masked_fill(x < kth, float("-inf"))
-        if top_p is not None and top_p < 1:
-            sorted_p, order = torch.softmax(x, dim=-1).sort(dim=-1, descending=True)
-            drop = (sorted_p.cumsum(-1) - sorted_p) >= top_p
-            x = x.masked_fill(torch.zeros_like(drop).scatter(-1, order, drop), float("-inf"))
-        return torch.multinomial(torch.softmax(x, dim=-1), 1, generator=generator)[..., 0]
-
     model = ToyLM()
     model.train(training)
     if mode == "logits":
@@ -491,25 +482,18 @@ def run_generate(impl, prompt, max_new_tokens, kwargs, max_len=12, seed=None, gl
             return {"logits": model(prompt)}
     dev = prompt.device
     g = None if seed is None else torch.Generator(device=dev).manual_seed(seed)
-    had_sample = hasattr(impl, "sample")
-    own_sample = getattr(impl, "sample", None)
-    impl.sample = trusted_sample
-    try:
-        with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
-            torch.manual_seed(global_seed)
-            out = impl.generate(model, prompt, max_new_tokens, generator=g, **kwargs)
-    except ValueError:
-        return {"raised": "ValueError", "calls": model.calls}
-    finally:
-        if had_sample:
-            impl.sample = own_sample
-        else:
-            del impl.sample
+    with probes.swapped(impl, "sample", probes.trusted_sample):
+        try:
+            with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+                torch.manual_seed(global_seed)
+                out = impl.generate(model, prompt, max_new_tokens, generator=g, **kwargs)
+        except ValueError:
+            return {"raised": "ValueError", "calls": model.calls}
     return {"out": out, "calls": model.calls, "prompt_after": prompt, "training_after": model.training}
 
 
 def make_prompt(B, T0, device, seed=0):
-    return torch.randint(0, 13, (B, T0), generator=torch.Generator().manual_seed(seed)).to(device)
+    return torch.randint(0, 13, (B, T0), generator=gen(seed)).to(device)
 
 
 def call_text(B, T0, n, kwargs, max_len=12):
@@ -537,7 +521,8 @@ def describe(value):
     return type(value).__name__
 
 
-GREEDY_CASES = [(3, 4, 6, 12), (1, 1, 9, 10), (2, 5, 7, 12)]   # (B, T0, max_new_tokens, max_len): the last two fill max_len
+# (B, T0, max_new_tokens, max_len): the last two fill max_len
+GREEDY_CASES = [(3, 4, 6, 12), (1, 1, 9, 10), (2, 5, 7, 12)]
 
 
 @pytest.mark.exercise("ch6.sampling.generate")
@@ -658,7 +643,8 @@ def test_generate_sampled_tokens_pass_the_filters(student, reference, case, use_
     prompt = make_prompt(B, T0, device, seed=11)
     what = f"{call_text(B, T0, n, kwargs)} with a seeded generator {where(device)}"
     ref = reference.run(run_generate, prompt, n, kwargs, seed=5)
-    check_new_tokens_allowed(reference, ref["out"], T0, kwargs, 12, f"[the reference failed: this test is wrong] {what}")
+    check_new_tokens_allowed(reference, ref["out"], T0, kwargs, 12,
+                             f"[the reference failed: this test is wrong] {what}")
     got = student.run(run_generate, prompt, n, kwargs, seed=5)
     expect_generated(got, prompt, n, device, what)
     check_new_tokens_allowed(reference, got["out"], T0, kwargs, 12, what)
@@ -695,9 +681,6 @@ def test_generate_same_seed_same_tokens(student, use_cache, device):
     again = student.run(run_generate, prompt, n, kwargs, seed=21, global_seed=2)
     other = student.run(run_generate, prompt, n, kwargs, seed=22, global_seed=1)
     expect_generated(first, prompt, n, device, what)
-    expect_equal(again["out"], first["out"],
-                 what=f"{what} twice with generator=torch.Generator().manual_seed(21) (after different "
-                      "torch.manual_seed calls): pass `generator` on to `sample`, so both give the same tokens")
-    if torch.equal(other["out"], first["out"]):
-        raise Mismatch(f"{what} with generators seeded 21 and 22 gave the same {B * n} tokens: sample with "
-                       "`generator` and `temperature` (not greedily)")
+    expect_the_seed_decides(first["out"], again["out"], other["out"], (21, 22), B * n, what,
+                            " (after different torch.manual_seed calls): pass `generator` on to `sample`",
+                            "sample with `generator` and `temperature` (not greedily)")

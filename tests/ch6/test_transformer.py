@@ -9,10 +9,10 @@ and the cache must hold exactly the keys and values the docstring names.
 
 TinyGPT is graded in isolation (CURRICULUM rule 4): its sibling modules are the
 reference solutions anyway, but TransformerBlock lives in the same module, so every
-TinyGPT probe puts a trusted block class (defined inside the probe) in place of
-`impl.TransformerBlock` while the model is built and run, and restores it afterwards.
-A bug in the student's block therefore costs the TinyGPT points nothing. The probe
-also brings its own KV cache (probes cannot import ch6.kv_cache).
+TinyGPT probe puts a trusted block class (`probes.TrustedBlock`, autograder/probe_helpers.py)
+in place of `impl.TransformerBlock` while the model is built and run, and restores it
+afterwards. A bug in the student's block therefore costs the TinyGPT points nothing. The
+probes also bring their own KV cache (`probes.TrustedKVCache`: probes cannot import ch6.kv_cache).
 
 Shapes are never square: d_model != dim_feedforward != T != B, head_dim != nhead,
 vocab != T != B, so swapped axes change the answer. Masks never block every key of a
@@ -32,8 +32,10 @@ import math
 import pytest
 import torch
 
+from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import Mismatch, expect_close, expect_equal, max_abs_diff, reference_answer, to_float64
 from autograder.devices import run_on_meta
+from autograder.suite_helpers import DTYPE_NAMES, gen, kwargs_text, where
 
 # ------------------------------------------------------------------ problems
 
@@ -52,12 +54,6 @@ GPT_B, GPT_T = 3, 9
 DECODING = {"prompt4-then-1s": [4, 1, 1, 1, 1, 1],
             "one-at-a-time": [1] * 9,
             "chunks-3-2-1-3": [3, 2, 1, 3]}
-
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def block_state(d, h, ff, seed, device="cpu", dtype=torch.float64):
@@ -134,14 +130,6 @@ def token_ids(cfg, B, T, seed, device):
     return torch.randint(cfg["args"][0], (B, T), generator=gen(seed)).to(device)
 
 
-def mask_text(kwargs):
-    parts = []
-    for k, v in kwargs.items():
-        parts.append(f"{k}={'bool' if v.dtype == torch.bool else 'float'}{list(v.shape)}"
-                     if torch.is_tensor(v) else f"{k}={v!r}")
-    return ", ".join(parts)
-
-
 # ------------------------------------------------------------------ probes
 
 def block_keys(impl, cfg):
@@ -170,24 +158,10 @@ def block_run(impl, cfg, sd, x, kwargs, grad_out=None, dropout=None):
 
 def block_cached(impl, cfg, sd, x, chunks, layer, num_layers):
     """Feed x [B, T, E] in chunks through impl.TransformerBlock(..., cache=cache, layer=layer)."""
-    class Cache:   # the KVCache API: update(layer, k, v) -> (k_all, v_all) along dim 2; seq_len
-        def __init__(self, n):
-            self.keys, self.values = [None] * n, [None] * n
-
-        def update(self, i, k, v):
-            if self.keys[i] is not None:
-                k, v = torch.cat([self.keys[i], k], dim=2), torch.cat([self.values[i], v], dim=2)
-            self.keys[i], self.values[i] = k, v
-            return k, v
-
-        @property
-        def seq_len(self):
-            return 0 if self.keys[0] is None else self.keys[0].shape[2]
-
     m = impl.TransformerBlock(cfg["d_model"], cfg["nhead"], cfg["dim_feedforward"])
     m.to(device=x.device, dtype=x.dtype)
     m.load_state_dict(sd)
-    cache, outs, t = Cache(num_layers), [], 0
+    cache, outs, t = probes.TrustedKVCache(num_layers), [], 0
     for n in chunks:
         try:
             outs.append(m(x[:, t:t + n], cache=cache, layer=layer))
@@ -211,56 +185,6 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
     of the sizes in arg), "raises" (arg: None = full forward, else chunk sizes),
     "flops" (FLOPs of one-token cached steps at the cache lengths in arg, and of the
     full forward)."""
-    nn = torch.nn
-
-    class Attn(nn.Module):
-        def __init__(self, d, h):
-            super().__init__()
-            self.num_heads, self.head_dim = h, d // h
-            self.in_proj_weight = nn.Parameter(torch.empty(3 * d, d).normal_(0, d ** -0.5))
-            self.in_proj_bias = nn.Parameter(torch.zeros(3 * d))
-            self.out_proj = nn.Linear(d, d)
-
-    class Block(nn.Module):   # trusted TransformerBlock: the docstring's semantics, cache path included
-        def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0):
-            super().__init__()
-            self.self_attn = Attn(d_model, nhead)
-            self.linear1, self.linear2 = nn.Linear(d_model, dim_feedforward), nn.Linear(dim_feedforward, d_model)
-            self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-
-        def forward(self, src, src_mask=None, is_causal=False, src_key_padding_mask=None, cache=None, layer=0):
-            B, T, E = src.shape
-            a = self.self_attn
-            qkv = F.linear(self.norm1(src), a.in_proj_weight, a.in_proj_bias).split(E, dim=-1)
-            q, k, v = (t.reshape(B, T, a.num_heads, a.head_dim).transpose(1, 2) for t in qkv)
-            if cache is not None:
-                k, v = cache.update(layer, k, v)
-            S = k.shape[2]
-            scores = q @ k.transpose(-2, -1) / math.sqrt(a.head_dim)                 # (B, H, T, S)
-            if cache is not None or (src_mask is None and is_causal):   # queries = the last T of S positions
-                allowed = torch.ones(T, S, dtype=torch.bool, device=src.device).tril(S - T)
-                scores = scores.masked_fill(~allowed, -math.inf)
-            elif src_mask is not None:
-                scores = scores.masked_fill(src_mask, -math.inf) if src_mask.dtype == torch.bool else scores + src_mask
-            if src_key_padding_mask is not None and cache is None:
-                scores = scores.masked_fill(src_key_padding_mask[:, None, None, :], -math.inf)
-            x = src + a.out_proj((torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, E))
-            return x + self.linear2(F.gelu(self.linear1(self.norm2(x))))
-
-    class Cache:   # the KVCache API
-        def __init__(self, n):
-            self.keys, self.values = [None] * n, [None] * n
-
-        def update(self, i, k, v):
-            if self.keys[i] is not None:
-                k, v = torch.cat([self.keys[i], k], dim=2), torch.cat([self.values[i], v], dim=2)
-            self.keys[i], self.values[i] = k, v
-            return k, v
-
-        @property
-        def seq_len(self):
-            return 0 if self.keys[0] is None else self.keys[0].shape[2]
-
     def loaded():
         model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
         model.to(device=idx.device, dtype=sd["tok_emb.weight"].dtype)
@@ -273,16 +197,15 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
         try:
             with torch.no_grad():
                 model(idx[:, :1])
-                model(idx[:, :1], cache=Cache(cfg["args"][3]))
+                model(idx[:, :1], cache=probes.TrustedKVCache(cfg["args"][3]))
         except TypeError:
             return False
         except Exception:
             pass   # any other error is the student's, and shows in the real run
         return True
 
-    saved = impl.TransformerBlock
-    impl.TransformerBlock = Block
-    try:
+    own_block = impl.TransformerBlock
+    with probes.swapped(impl, "TransformerBlock", probes.TrustedBlock):
         if mode == "state":
             model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
             return {"shapes": {k: tuple(v.shape) for k, v in model.state_dict().items()},
@@ -290,9 +213,9 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
                     "max_len": model.max_len}
         model = loaded()
         if not talks_like_the_docstring(model):
-            impl.TransformerBlock = saved
+            impl.TransformerBlock = own_block
             model = loaded()
-        cache = Cache(cfg["args"][3])
+        cache = probes.TrustedKVCache(cfg["args"][3])
         if mode == "forward":
             return {"logits": model(idx), "idx_after": idx}
         if mode == "grad":
@@ -306,19 +229,19 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
                 t += n
             return {"logits": logits, "seq_lens": seq_lens, "idx_after": idx}
         if mode == "raises":
-            done, t = [], 0
-            try:
+            done = []
+
+            def feed():
                 if arg is None:
                     model(idx)
+                t = 0
                 for n in arg or []:
                     model(idx[:, t:t + n], cache=cache)
                     t += n
                     done.append(n)
-            except NotImplementedError:
-                raise
-            except Exception:   # any exception type (the curriculum names none for TinyGPT)
-                return {"completed_chunks": done, "error": "raised"}
-            return {"completed_chunks": done, "error": None}
+
+            _, error = probes.attempt(feed)   # any exception type (the curriculum names none for TinyGPT)
+            return {"completed_chunks": done, "error": None if error is None else "raised"}
         if mode == "flops":   # arg: the cache lengths at which a one-token step is counted
             from torch.utils.flop_counter import FlopCounterMode
             steps = []
@@ -335,8 +258,6 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
                     model(idx)
             return {"steps": steps, "full": counter.get_total_flops(), "seq_len": cache.seq_len}
         raise ValueError(f"unknown mode {mode}")
-    finally:
-        impl.TransformerBlock = saved
 
 
 def loss_run(impl, logits, targets, kwargs, grad=None):
@@ -365,13 +286,14 @@ def test_block_state_dict_names_like_torch(student, reference, name):
 
 @pytest.mark.exercise("ch6.transformer.TransformerBlock")
 @pytest.mark.parametrize("name,kind", [("d12-h3-ff20-B2-T7", kind) for kind in MASKS]
-                         + [("d8-h1-ff28-B3-T5", kind) for kind in ("none", "float_mask", "causal_bool+is_causal+padding")])
+                         + [("d8-h1-ff28-B3-T5", kind)
+                            for kind in ("none", "float_mask", "causal_bool+is_causal+padding")])
 def test_block_forward_matches_torch(student, reference, name, kind, device, dtype):
     cfg, sd, x, _ = block_problem(name, device, dtype, seed=MASKS.index(kind))
     d, h, ff, B, T = BLOCKS[name]
     kwargs = block_masks(kind, B, T, seed=7 + MASKS.index(kind), device=device, dtype=dtype)
-    what = (f"TransformerBlock({d}, {h}, {ff})(src[{B},{T},{d}]{', ' if kwargs else ''}{mask_text(kwargs)}) "
-            f"on {device} {DTYPE_NAMES[dtype]}, vs nn.TransformerEncoderLayer(norm_first=True, activation='gelu')")
+    what = (f"TransformerBlock({d}, {h}, {ff})(src[{B},{T},{d}]{', ' if kwargs else ''}{kwargs_text(kwargs)}) "
+            f"{where(device, dtype)}, vs nn.TransformerEncoderLayer(norm_first=True, activation='gelu')")
     got = student.run(block_run, cfg, sd, x, kwargs)
     want, atol = reference_answer(reference, block_run, (cfg, sd, x, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
@@ -397,7 +319,7 @@ def test_block_gradients_match_torch(student, reference, kind, device):
     kwargs = block_masks(kind, 2, 7, seed=31, device=device, dtype=torch.float64)
     got = student.run(block_run, cfg, sd, x, kwargs, grad_out)
     want = reference.run(block_run, cfg, sd, x, kwargs, grad_out)
-    what = (f"gradients of (TransformerBlock(12, 3, 20)(src[2,7,12]{', ' if kwargs else ''}{mask_text(kwargs)})"
+    what = (f"gradients of (TransformerBlock(12, 3, 20)(src[2,7,12]{', ' if kwargs else ''}{kwargs_text(kwargs)})"
             f" * a random upstream gradient).sum() on {device} float64, by parameter name ('src': the input)")
     expect_close(got, want, what=what)
 
@@ -422,7 +344,7 @@ def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, d
     causal = {"src_mask": torch.ones(7, 7, dtype=torch.bool, device=device).triu(1), "is_causal": True}
     layer, num_layers = 1, 3
     what = (f"TransformerBlock(12, 3, 20) fed src[2,7,12] in chunks of {chunks} with cache=KVCache(3), layer=1, "
-            f"on {device} {DTYPE_NAMES[dtype]}")
+            f"{where(device, dtype)}")
     got = student.run(block_cached, cfg, sd, x, chunks, layer, num_layers)
     if "no_cache_api" in got:
         pytest.skip(NO_CACHE_API)
@@ -440,7 +362,8 @@ def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, d
         cache_atol = max(1e-5, 4 * max_abs_diff([keys[layer], values[layer]], [keys64[layer], values64[layer]]))
     expect_close(got["keys"], keys, atol=cache_atol,
                  what=what + ": the cache's keys per layer after the last chunk (cache.update(layer, k, v) with "
-                             "k = heads of norm1(src)'s key projection, [B, nhead, T, head_dim]; other layers untouched)")
+                             "k = heads of norm1(src)'s key projection, [B, nhead, T, head_dim]; "
+                             "other layers untouched)")
     expect_close(got["values"], values, atol=cache_atol,
                  what=what + ": the cache's values per layer after the last chunk")
     expect_equal(got["x_after"], x, what=what + ": src after the calls (must not change)")
@@ -498,7 +421,7 @@ def test_gpt_forward_matches_reference(student, reference, name, T, device, dtyp
     T = min(T, cfg["args"][4])
     sd = gpt_state(cfg, seed=60, device=device, dtype=dtype)
     idx = token_ids(cfg, GPT_B, T, seed=61, device=device)
-    what = f"{gpt_text(cfg)}(idx[{GPT_B},{T}]) logits on {device} {DTYPE_NAMES[dtype]} (causal; positions 0..T-1)"
+    what = f"{gpt_text(cfg)}(idx[{GPT_B},{T}]) logits {where(device, dtype)} (causal; positions 0..T-1)"
     got = student.run(gpt, "forward", cfg, sd, idx)
     want, atol = reference_answer(reference, gpt, ("forward", cfg, sd, idx), dtype)
     expect_close(got["logits"], want["logits"], atol=atol, what=what)
@@ -527,7 +450,7 @@ def test_gpt_incremental_decoding_equals_full_forward(student, reference, name, 
     sd = gpt_state(cfg, seed=80, device=device, dtype=dtype)
     idx = token_ids(cfg, GPT_B, T, seed=81, device=device)
     what = (f"{gpt_text(cfg)} decoding idx[{GPT_B},{T}] in chunks of {chunks} with a KVCache, "
-            f"on {device} {DTYPE_NAMES[dtype]}")
+            f"{where(device, dtype)}")
     got = student.run(gpt, "steps", cfg, sd, idx, chunks)
     want, atol = reference_answer(reference, gpt, ("forward", cfg, sd, idx), dtype)
     ends = [sum(chunks[:i + 1]) for i in range(len(chunks))]
@@ -629,7 +552,7 @@ def loss_problem(case, device, dtype, seed, scale=2.0):
 def loss_text(case, logits, kwargs, device, dtype):
     args = "".join(f", {k}={v}" for k, v in kwargs.items())
     return (f"next_token_loss(logits{list(logits.shape)}, targets{list(logits.shape[:2])}{args}) [{case}] "
-            f"on {device} {DTYPE_NAMES[dtype]}")
+            f"{where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.transformer.next_token_loss")
