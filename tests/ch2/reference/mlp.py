@@ -19,9 +19,9 @@ def mlp_forward(x, params, activation="relu"):
     leaves.update({name: p.detach().requires_grad_() for name, p in params.items()})
     with torch.enable_grad():
         h = leaves["x"]
-        for l in range(1, L + 1):
-            h = F.linear(h, leaves[f"W{l}"], leaves[f"b{l}"])
-            if l < L:
+        for layer in range(1, L + 1):
+            h = F.linear(h, leaves[f"W{layer}"], leaves[f"b{layer}"])
+            if layer < L:
                 h = act(h)
     return h.detach(), (h, leaves)
 

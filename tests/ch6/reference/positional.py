@@ -35,7 +35,7 @@ class LearnedPositionalEmbedding(nn.Module):
 
 
 def apply_rope(x, positions, base=10000.0):
-    T, D = x.shape[-2], x.shape[-1]
+    D = x.shape[-1]
     i = torch.arange(D // 2, dtype=torch.float64, device=x.device)
     theta = positions.to(device=x.device, dtype=torch.float64)[:, None] * base ** (-2.0 * i / D)   # (T, D/2)
     c, s = torch.cos(theta), torch.sin(theta)

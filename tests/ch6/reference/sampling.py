@@ -8,7 +8,6 @@ in float64, without sorting) is below p. `sample` draws with torch.multinomial
 loop of the spec.
 """
 import torch
-
 from ch6.kv_cache import KVCache
 
 NEG_INF = float("-inf")

@@ -15,7 +15,6 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from ch6.positional import LearnedPositionalEmbedding
 
 
