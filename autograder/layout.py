@@ -16,7 +16,6 @@ with the `chN/<module>.py` layout: `Layout.module_file(folder, chapter, module)`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,45 +30,20 @@ def module_file(submission: Path, chapter: str, module: str) -> Path:
     return Path(submission) / module_path(chapter, module)
 
 
-@dataclass(frozen=True)
 class Layout:
-    root: Path = KIT_ROOT
+    """Every path of a kit rooted at `root` (KIT: this one; a test may lay out another)."""
 
-    @property
-    def grading_toml(self) -> Path:
-        return self.root / "grading.toml"
-
-    @property
-    def engine(self) -> Path:
-        return self.root / "autograder"
-
-    @property
-    def solutions(self) -> Path:
-        return self.root / "solutions"
-
-    @property
-    def assignments(self) -> Path:
-        return self.root / "assignments"
-
-    @property
-    def hidden_tests(self) -> Path:
-        return self.root / "tests"
-
-    @property
-    def alternatives(self) -> Path:
-        return self.root / "kit_tests" / "alternatives"
-
-    @property
-    def demo_class(self) -> Path:
-        return self.root / "examples" / "submissions"
-
-    @property
-    def demo_class_toml(self) -> Path:
-        return self.root / "examples" / "demo_class.toml"
-
-    @property
-    def public_conftest(self) -> Path:
-        return self.engine / "public_conftest.py"
+    def __init__(self, root: Path = KIT_ROOT):
+        self.root = root = Path(root)
+        self.grading_toml = root / "grading.toml"
+        self.engine = root / "autograder"
+        self.public_conftest = self.engine / "public_conftest.py"
+        self.solutions = root / "solutions"
+        self.assignments = root / "assignments"
+        self.hidden_tests = root / "tests"
+        self.alternatives = root / "kit_tests" / "alternatives"
+        self.demo_class = root / "examples" / "submissions"
+        self.demo_class_toml = root / "examples" / "demo_class.toml"
 
     def solution(self, chapter: str, module: str) -> Path:
         return module_file(self.solutions, chapter, module)
