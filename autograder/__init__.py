@@ -11,7 +11,7 @@ Data flow, one module per step (the README's "The engine" table says the same):
     -> runner (probes beside the code under test, in-process or in a worker; plaindata: what
        crosses; policy: forbidden names; devices: device checks without a GPU)
     -> pytest_plugin (the hidden suites' fixtures and hooks; compare: trusted comparisons;
-       probes, probe_helpers, suite_helpers: what suites share) driven by suites
+       probes, suite_helpers: what suites share) driven by suites
     -> outcomes + score (the results model) -> gradebook (SQLite) -> report (table,
        results.json, feedback, grades.csv)
 

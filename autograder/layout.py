@@ -8,6 +8,7 @@
     tests/chN/test_<module>.py            the hidden suite of a module
     tests/chN/reference/<module>.py       its torch-backed reference
     tests/chN/mutants/<module>.toml       its catalogue of known mistakes
+    tests/stand_ins.py                    trusted implementations that probes put in place of siblings
     kit_tests/alternatives/chN/<module>.py   a differently written correct solution
     examples/demo_class.toml, examples/submissions/   the demo class (generated)
 
@@ -41,6 +42,7 @@ class Layout:
         self.solutions = root / "solutions"
         self.assignments = root / "assignments"
         self.hidden_tests = root / "tests"
+        self.probe_stand_ins = self.hidden_tests / "stand_ins.py"   # hidden: never in a worker's view
         self.alternatives = root / "kit_tests" / "alternatives"
         self.demo_class = root / "examples" / "submissions"
         self.demo_class_toml = root / "examples" / "demo_class.toml"

@@ -136,6 +136,17 @@ def _reachable_nodes(tree: ast.Module, entry: str) -> list[ast.AST]:
     return nodes
 
 
+def _imports_binding(tree: ast.Module, name: str) -> list[tuple[ast.AST, str]]:
+    """The top-level imports that bind `name`, with the dotted name each binds it to."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found += [(node, a.name) for a in node.names if (a.asname or a.name.split(".")[0]) == name]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node, f"{node.module}.{a.name}") for a in node.names if (a.asname or a.name) == name]
+    return found
+
+
 def _matches(name: str, forbidden: str) -> bool:
     return name == forbidden or name.startswith(forbidden + ".")
 
@@ -152,7 +163,8 @@ def _static_violations(source: str, entry: str, forbidden: tuple) -> tuple[str, 
     names = expand_names(forbidden)
     tree = ast.parse(source)
     aliases = _alias_map(tree)
-    found = []
+    found = [(node.lineno, dotted) for node, dotted in _imports_binding(tree, entry)   # `import X as entry`
+             if any(_matches(dotted, f) for f in names if not f.startswith("."))]
     for top in _reachable_nodes(tree, entry):
         for node in ast.walk(top):
             if isinstance(node, ast.Attribute) and any(f == "." + node.attr for f in names):

@@ -2,7 +2,8 @@
 
 A probe is a self-contained module-level function of a hidden test file:
 `probe(impl, *args, **kwargs)` where `impl` is the module under test. It may use its
-arguments and `probes.PROBE_GLOBALS` (torch, F, math), nothing else of the test file: it
+arguments, `probes.PROBE_GLOBALS` (torch, F, math, probes) and `trusted` (tests/stand_ins.py),
+nothing else of the test file: it
 is compiled from its own source into a fresh namespace, the same way a sandboxed worker
 runs it. Inputs and outputs are plain data (plaindata.py), checked in every mode, so a
 test that works in-process also works across a process boundary.
@@ -15,7 +16,8 @@ test that works in-process also works across a process boundary.
 
 The worker's requests and replies (frames of plaindata.py):
 
-    {"op": "setup", "chapter", "module", "files": {name: source}}   -> {"ok": true}
+    {"op": "setup", "chapter", "module", "files": {name: source}, "stand_ins": [filename, source]}
+        -> {"ok": true}
     {"op": "run", "exercise", "forbidden", "probe": {...}} + encoded (args, kwargs)
         -> {"ok": true} + encoded result
         |  {"ok": false, "outcome": "failed"|"policy"|"import", "message", "unfinished"}
@@ -35,12 +37,14 @@ import inspect
 import textwrap
 import time
 import traceback
+import types
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from autograder import probes, siblings
+from autograder.layout import KIT
 from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, out_of_time
 from autograder.plaindata import NotPlainData, check_plain, copy_plain, decode, decode_reply, encode
 from autograder.policy import RuntimeGuard
@@ -63,12 +67,39 @@ def probe_spec(probe) -> ProbeSpec:
                      inspect.getsourcefile(probe), probe.__code__.co_firstlineno)
 
 
+_stand_ins: tuple[str, str] | None = None     # (filename, source) of this process's stand-ins
+
+
+def stand_ins() -> tuple[str, str]:
+    """tests/stand_ins.py as (filename, source): read from the kit on the trusted side; a worker,
+    which cannot read the kit, gets them in its setup request (`use_stand_ins`)."""
+    global _stand_ins
+    if _stand_ins is None:
+        path = KIT.probe_stand_ins
+        _stand_ins = (str(path), path.read_text() if path.is_file() else "")   # a course may need none
+    return _stand_ins
+
+
+def use_stand_ins(filename: str, source: str):
+    global _stand_ins
+    _stand_ins = (filename, source)
+
+
+@lru_cache(maxsize=None)
+def _stand_ins_module(filename: str, source: str) -> types.ModuleType:
+    """The stand-ins as a module object that no import can reach (it is in no sys.modules)."""
+    module = types.ModuleType("trusted")
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
 @lru_cache(maxsize=None)
 def compile_probe(spec: ProbeSpec):
     """The probe compiled from its source alone (line numbers kept for tracebacks)."""
     tree = ast.parse(spec.source)
     ast.increment_lineno(tree, spec.firstlineno - 1)
-    namespace = {**probes.PROBE_GLOBALS, "__name__": f"probe.{spec.name}"}
+    namespace = {**probes.PROBE_GLOBALS, "trusted": _stand_ins_module(*stand_ins()), "__name__": f"probe.{spec.name}"}
     exec(compile(tree, spec.filename, "exec"), namespace)
     return namespace[spec.name]
 
@@ -192,6 +223,8 @@ class ProbeService:
                     "unfinished": getattr(exc, "unfinished", False)}, b""
 
     def _setup(self, header: dict):
+        if "stand_ins" in header:
+            use_stand_ins(*header["stand_ins"])
         chapter, folder = header["chapter"], self.workdir / header["chapter"]
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
@@ -266,7 +299,7 @@ class SandboxRunner:
         """The submission's worker for this module (one live worker per submission)."""
         path = self.modules.files[self.module]
         setup = lambda: {"op": "setup", "chapter": self.modules.chapter, "module": self.module,
-                         "files": needed_sources(self.modules, self.module)}
+                         "files": needed_sources(self.modules, self.module), "stand_ins": stand_ins()}
         return self.pool.get((str(path), self.modules.chapter, self.module), setup, group=str(path.parent))
 
     def _reference_worker(self):

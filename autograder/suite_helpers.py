@@ -1,9 +1,9 @@
 """Helpers of the hidden suites' trusted side: what several tests/chN/test_*.py files use to make
 inputs and to word their messages.
 
-Test code only: a probe cannot call these (it sees only autograder.probes.PROBE_GLOBALS; its
-helpers live in autograder/probe_helpers.py). They live in the engine because tests/ is not a
-package that every way of running the suites can import."""
+Test code only: a probe cannot call these (it sees only autograder.probes.PROBE_GLOBALS and
+the stand-ins of tests/stand_ins.py). They live in the engine because tests/ is not a package
+that every way of running the suites can import."""
 import torch
 
 DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}

@@ -46,3 +46,18 @@ def test_the_code_passes_ruff():
     proc = subprocess.run([ruff, "check", "--no-cache", "autograder", "tests", "kit_tests", "bench"],
                           cwd=KIT.root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-1000:]
+
+
+def test_no_stand_in_that_solves_an_exercise_lives_in_the_engine():
+    """Sandboxed student code can read (and import) autograder/: the trusted stand-ins that probes
+    put in place of sibling exercises must stay in tests/stand_ins.py, which a worker gets only as
+    source inside its probes' namespace."""
+    import ast
+
+    stand_ins = {node.name for node in ast.parse(KIT.probe_stand_ins.read_text()).body
+                 if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and not node.name.startswith("_")}
+    assert stand_ins
+    for path in KIT.engine.rglob("*.py"):
+        defined = {node.name for node in ast.walk(ast.parse(path.read_text()))
+                   if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+        assert not stand_ins & defined, f"{path.relative_to(KIT.root)} defines {sorted(stand_ins & defined)}"

@@ -24,7 +24,7 @@ position (`cache.seq_len` when a cache is given) and every earlier token
 the cache, re-feeding the prompt or a fresh cache per step give other tokens.
 Its argmax is unique and its arithmetic is exact integers, so greedy decoding
 with and without the cache is bit-identical. While `generate` runs, the probe
-puts a trusted `sample` (`probes.trusted_sample`, autograder/probe_helpers.py) in
+puts a trusted `sample` (`trusted.trusted_sample`, tests/stand_ins.py) in
 place of the module's own (rule 4: a bug in `sample` costs points once, in `sample`'s tests).
 """
 import math
@@ -482,7 +482,7 @@ def run_generate(impl, prompt, max_new_tokens, kwargs, max_len=12, seed=None, gl
             return {"logits": model(prompt)}
     dev = prompt.device
     g = None if seed is None else torch.Generator(device=dev).manual_seed(seed)
-    with probes.swapped(impl, "sample", probes.trusted_sample):
+    with probes.swapped(impl, "sample", trusted.trusted_sample):
         try:
             with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
                 torch.manual_seed(global_seed)

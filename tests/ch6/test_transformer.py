@@ -9,10 +9,10 @@ and the cache must hold exactly the keys and values the docstring names.
 
 TinyGPT is graded in isolation (CURRICULUM rule 4): its sibling modules are the
 reference solutions anyway, but TransformerBlock lives in the same module, so every
-TinyGPT probe puts a trusted block class (`probes.TrustedBlock`, autograder/probe_helpers.py)
+TinyGPT probe puts a trusted block class (`trusted.TrustedBlock`, tests/stand_ins.py)
 in place of `impl.TransformerBlock` while the model is built and run, and restores it
 afterwards. A bug in the student's block therefore costs the TinyGPT points nothing. The
-probes also bring their own KV cache (`probes.TrustedKVCache`: probes cannot import ch6.kv_cache).
+probes also bring their own KV cache (`trusted.TrustedKVCache`: probes cannot import ch6.kv_cache).
 
 Shapes are never square: d_model != dim_feedforward != T != B, head_dim != nhead,
 vocab != T != B, so swapped axes change the answer. Masks never block every key of a
@@ -161,7 +161,7 @@ def block_cached(impl, cfg, sd, x, chunks, layer, num_layers):
     m = impl.TransformerBlock(cfg["d_model"], cfg["nhead"], cfg["dim_feedforward"])
     m.to(device=x.device, dtype=x.dtype)
     m.load_state_dict(sd)
-    cache, outs, t = probes.TrustedKVCache(num_layers), [], 0
+    cache, outs, t = trusted.TrustedKVCache(num_layers), [], 0
     for n in chunks:
         try:
             outs.append(m(x[:, t:t + n], cache=cache, layer=layer))
@@ -197,7 +197,7 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
         try:
             with torch.no_grad():
                 model(idx[:, :1])
-                model(idx[:, :1], cache=probes.TrustedKVCache(cfg["args"][3]))
+                model(idx[:, :1], cache=trusted.TrustedKVCache(cfg["args"][3]))
         except TypeError:
             return False
         except Exception:
@@ -205,7 +205,7 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
         return True
 
     own_block = impl.TransformerBlock
-    with probes.swapped(impl, "TransformerBlock", probes.TrustedBlock):
+    with probes.swapped(impl, "TransformerBlock", trusted.TrustedBlock):
         if mode == "state":
             model = impl.TinyGPT(*cfg["args"], **cfg["kwargs"])
             return {"shapes": {k: tuple(v.shape) for k, v in model.state_dict().items()},
@@ -215,7 +215,7 @@ def gpt(impl, mode, cfg, sd, idx, arg=None):
         if not talks_like_the_docstring(model):
             impl.TransformerBlock = own_block
             model = loaded()
-        cache = probes.TrustedKVCache(cfg["args"][3])
+        cache = trusted.TrustedKVCache(cfg["args"][3])
         if mode == "forward":
             return {"logits": model(idx), "idx_after": idx}
         if mode == "grad":

@@ -1,17 +1,16 @@
-"""Vetted code that probes use, as `probes.<name>` (autograder.probes imports these names, and
-PROBE_GLOBALS hands that module to every probe).
+"""Trusted stand-ins that probes use as `trusted.<name>`: correct implementations of ch6
+exercises, put in place of a sibling exercise of the same module while another is graded
+(CURRICULUM rule 4: one bug costs points once).
 
-A probe runs beside the code under test, in a sandboxed worker too, so everything here is
-plain, self-contained torch code that imports nothing from tests/ or solutions/. A tensor made
-here without device= is the grader's, not the student's (autograder/devices.py).
+They give answers away, so they live with the hidden tests, never in the engine that a sandboxed
+worker can read (and import): the grader sends this file's source to a worker when it sets it up,
+and the worker compiles it into each probe's namespace (runner.py), not into any module that
+student code could import. Plain, self-contained torch code: it imports nothing from tests/ or
+solutions/.
 
-- `attempt`, `outcome`: what a call raised, in the words the hidden suites compare;
-- `swapped`: an attribute of the module under test replaced for a while (CURRICULUM rule 4: a
-  trusted stand-in for a sibling exercise of the same module, so one bug costs points once);
-- the stand-ins: `TrustedBlock` (ch6 TransformerBlock, with its KV-cache path),
-  `TrustedKVCache` (ch6 KVCache's API), `trusted_sample` (ch6 sample).
+- `TrustedBlock` (ch6 TransformerBlock, with its KV-cache path), `TrustedKVCache` (ch6 KVCache's
+  API), `trusted_sample` (ch6 sample).
 """
-import contextlib
 import math
 
 import torch
@@ -19,55 +18,6 @@ import torch.nn.functional as F
 
 nn = torch.nn
 
-
-# ------------------------------------------------------------------ raising
-
-def attempt(call):
-    """(what call() returned, None), or (None, the exception it raised).
-
-    NotImplementedError propagates: a stub's `raise NotImplementedError()` must read as "not
-    implemented yet", never as the exception a test asked for."""
-    try:
-        return call(), None
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        return None, exc
-
-
-def outcome(call, expected=None):
-    """What happened when call() ran, in the words the suites compare.
-
-    expected None (CURRICULUM rule 8: any exception counts where the curriculum names no type):
-    'raised' or 'no exception'. expected an exception class, e.g. ValueError: 'ValueError', or
-    'KeyError (expected ValueError)', or 'no exception (expected ValueError)'."""
-    _, exc = attempt(call)
-    if expected is None:
-        return "no exception" if exc is None else "raised"
-    if exc is None:
-        return f"no exception (expected {expected.__name__})"
-    if isinstance(exc, expected):
-        return expected.__name__
-    return f"{type(exc).__name__} (expected {expected.__name__})"
-
-
-@contextlib.contextmanager
-def swapped(obj, name, value):
-    """obj.<name> is `value` inside the `with`; afterwards what it was before (absent again if
-    it was absent), whatever happened inside."""
-    missing = object()
-    old = getattr(obj, name, missing)
-    setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        if old is missing:
-            delattr(obj, name)
-        else:
-            setattr(obj, name, old)
-
-
-# ------------------------------------------------------------ trusted stand-ins
 
 class TrustedKVCache:
     """ch6 KVCache's API: update(layer, k, v) appends k, v [B, H, T, Dh] along dim 2 and returns
