@@ -44,7 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder import probes, siblings
-from autograder.layout import KIT
+from autograder.layout import KIT, module_file
 from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, out_of_time
 from autograder.plaindata import NotPlainData, check_plain, copy_plain, decode, decode_reply, encode
 from autograder.policy import RuntimeGuard
@@ -104,25 +104,25 @@ def compile_probe(spec: ProbeSpec):
     return namespace[spec.name]
 
 
-def _raised_by_a_raise_in(exc: BaseException, module_file: str) -> bool:
-    """Was `exc` raised by a `raise` statement of `module_file` itself (the stub's
+def _raised_by_a_raise_in(exc: BaseException, code_file: str) -> bool:
+    """Was `exc` raised by a `raise` statement of `code_file` itself (the stub's
     `raise NotImplementedError()`), rather than inside something it called (torch)?"""
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    if tb is None or tb.tb_frame.f_code.co_filename != module_file:
+    if tb is None or tb.tb_frame.f_code.co_filename != code_file:
         return False
     return tb.tb_frame.f_code.co_code[tb.tb_lasti] == dis.opmap["RAISE_VARARGS"]
 
 
-def _student_error(exc: BaseException, module_file: str) -> StudentError:
+def _student_error(exc: BaseException, code_file: str) -> StudentError:
     """`ValueError: ... (ch2/activations.py, line 12, in relu)`, pointing into student code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module_file]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == code_file]
     where = ""
     if frames:
         f = frames[-1]
         where = f" (at {'/'.join(f.filename.split('/')[-2:])}, line {f.lineno}, in {f.name})"
-    if isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, module_file):
+    if isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, code_file):
         f = frames[-1]
         return StudentError(f"{f.name}() is not implemented yet: fill in its body in "
                             f"{'/'.join(f.filename.split('/')[-2:])} (line {f.lineno})", unfinished=True)
@@ -148,7 +148,7 @@ class InProcessRunner:
             args, kwargs = copy_plain((args, kwargs))
         fn = compile_probe(spec)
         guard = self.guard_factory() if self.guard_factory else None
-        module_file = str(self.modules.files[self.module])
+        code_file = str(self.modules.files[self.module])
         with self.modules.active(), siblings.serving(self._sibling_calls(guard)):
             try:
                 if guard:
@@ -165,7 +165,7 @@ class InProcessRunner:
             except BaseException as exc:  # incl. SystemExit and pytest.skip/exit from student code
                 if guard:
                     guard.check()
-                raise _student_error(exc, module_file) from exc
+                raise _student_error(exc, code_file) from exc
         if guard:
             guard.check()
         try:
@@ -225,11 +225,11 @@ class ProbeService:
     def _setup(self, header: dict):
         if "stand_ins" in header:
             use_stand_ins(*header["stand_ins"])
-        chapter, folder = header["chapter"], self.workdir / header["chapter"]
-        folder.mkdir(parents=True, exist_ok=True)
+        chapter = header["chapter"]
+        (self.workdir / chapter).mkdir(parents=True, exist_ok=True)
         files = {}
         for name, source in header["files"].items():
-            files[name] = folder / f"{name}.py"
+            files[name] = module_file(self.workdir, chapter, name)
             files[name].write_text(source)
         self.modules, self.module = ChapterModules(chapter, files), header["module"]
 
