@@ -20,24 +20,33 @@ from pathlib import Path
 from autograder.layout import KIT
 
 
+class OfAnExercise:
+    """`chapter`, `module` and `name` of the exercise id `chN.<module>.<name>` in `exercise_id`."""
+    exercise_id: str
+
+    @property
+    def chapter(self) -> str:
+        return self.exercise_id.split(".")[0]
+
+    @property
+    def module(self) -> str:
+        return self.exercise_id.split(".")[1]
+
+    @property
+    def name(self) -> str:
+        return self.exercise_id.split(".", 2)[2]
+
+
 @dataclass(frozen=True)
-class Exercise:
+class Exercise(OfAnExercise):
     id: str                      # "ch2.activations.relu"
     points: float
     timeout: float               # seconds per test
     forbidden: tuple[str, ...]   # dotted names; see policy.py
 
     @property
-    def chapter(self) -> str:
-        return self.id.split(".")[0]
-
-    @property
-    def module(self) -> str:
-        return self.id.split(".")[1]
-
-    @property
-    def name(self) -> str:
-        return self.id.split(".", 2)[2]
+    def exercise_id(self) -> str:
+        return self.id
 
 
 class BadGradingToml(ValueError):

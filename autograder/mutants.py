@@ -27,25 +27,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from autograder.config import OfAnExercise
 from autograder.layout import KIT, module_file
 
 
 @dataclass(frozen=True)
-class Mutant:
+class Mutant(OfAnExercise):
     id: str
-    exercise: str
+    exercise: str            # the exercise id it breaks
     hint: str
     find: str
     replace: str
     occurrence: int = 0      # 0: `find` must be unique
 
     @property
-    def chapter(self) -> str:
-        return self.exercise.split(".")[0]
-
-    @property
-    def module(self) -> str:
-        return self.exercise.split(".")[1]
+    def exercise_id(self) -> str:
+        return self.exercise
 
 
 class BadMutant(ValueError):
