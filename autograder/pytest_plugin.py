@@ -284,6 +284,8 @@ def _add_outcome(report, item, call, exercise):
     """The exercise, and for a failure its one-line message, status and known-mistake hint."""
     if call.when == "call" or report.failed:
         report.user_properties.append(("exercise", exercise.id))
+        if item.get_closest_marker("condition") is not None:
+            report.user_properties.append(("condition", True))
     if not report.failed or call.excinfo is None:
         return
     exc = call.excinfo.value

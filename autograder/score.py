@@ -1,9 +1,14 @@
 """The results model: a test's outcome, an exercise's result, and the points (grading.toml).
 
-An exercise earns `points * passed / (passed + failed)` of its tests; skipped tests (no GPU
-here, say) count neither way, and an exercise with no test that ran earns 0. A policy
-violation or a module that does not import gives 0. Everything that shows results (report.py)
-and stores them (gradebook.py) takes these objects.
+Points come from working code. An exercise's tests are of two kinds: its core behaviour (the
+answers), and conditions (`@pytest.mark.condition`: argument checks, devices, inputs left
+unchanged) that code doing nothing right would pass as well. Of the N tests that ran, the core
+tests earn `points * core passed / core run`; each failed condition then costs `points / N`,
+down to 0. So a correct solution earns every point, one failure of N costs about 1/N of them
+wherever it is, and a function that only raises (or returns its input) earns nothing however
+many conditions it meets. Skipped tests (no GPU here, say) count neither way; an exercise with
+no test that ran earns 0; a policy violation or a module that does not import gives 0.
+Everything that shows results (report.py) and stores them (gradebook.py) takes these objects.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class TestOutcome:
     outcome: Outcome      # PASSED, FAILED, TIMED_OUT, POLICY, IMPORT or SKIPPED
     message: str = ""     # a failure's one line
     hint: str = ""        # the known mistake it matches, if any
+    condition: bool = False   # a condition on the points, not a source of them (see above)
 
 
 @dataclass
@@ -55,9 +61,21 @@ def score_exercise(exercise: Exercise, outcomes: list[TestOutcome]) -> ExerciseR
     if passed + len(failures) == 0:
         result.status = Outcome.NOT_RUN
         return result
-    result.score = round(exercise.points * passed / (passed + len(failures)), 2)
+    result.score = earned(exercise.points, [o for o in mine if o.outcome is not Outcome.SKIPPED])
     result.status = Outcome.PASSED if not failures else (Outcome.PARTIAL if passed else Outcome.FAILED)
     return result
+
+
+def earned(points: float, ran: list[TestOutcome]) -> float:
+    """Points for the tests that ran (see the module's docstring). A suite with no core test
+    (conditions only) counts every test as core."""
+    core = [o for o in ran if not o.condition]
+    conditions = [o for o in ran if o.condition]
+    if not core:
+        core, conditions = conditions, []
+    core_passed = sum(o.outcome is Outcome.PASSED for o in core)
+    conditions_failed = sum(o.outcome.failed for o in conditions)
+    return round(max(0.0, points * core_passed / len(core) - points * conditions_failed / len(ran)), 2)
 
 
 def score_all(exercises: list[Exercise], outcomes: list[TestOutcome]) -> list[ExerciseResult]:

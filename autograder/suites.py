@@ -42,7 +42,7 @@ class _Collector:
             outcome = (Outcome.PASSED if report.passed else Outcome.SKIPPED if report.skipped
                        else props.get("outcome", Outcome.FAILED))
             self.outcomes[report.nodeid] = TestOutcome(report.nodeid, props.get("exercise"), outcome, message,
-                                                       props.get("hint", ""))
+                                                       props.get("hint", ""), props.get("condition", False))
 
 
 @contextlib.contextmanager
