@@ -87,6 +87,7 @@ def test_backward_at_the_kink_follows_torch(student, reference, name, slope):
 
 
 @pytest.mark.exercise("ch2.activations.{name}")
+@pytest.mark.condition
 @pytest.mark.parametrize("name", ["gelu", "gelu_backward"])
 def test_gelu_rejects_unknown_approximation(student, name):
     x = torch.randn(4, dtype=torch.float64)
@@ -96,6 +97,7 @@ def test_gelu_rejects_unknown_approximation(student, name):
 
 
 @pytest.mark.exercise("ch2.activations.{name}")
+@pytest.mark.condition
 @pytest.mark.parametrize("name,kwargs", FORWARD, ids=CASE_IDS)
 def test_new_tensors_follow_the_input_device(student, reference, name, kwargs):
     """On the `meta` device any tensor made without `device=` shows up, with or without a GPU."""

@@ -110,6 +110,7 @@ def test_forward_default_activation_is_relu(student, reference):
 
 
 @pytest.mark.exercise("ch2.mlp.mlp_forward")
+@pytest.mark.condition
 @pytest.mark.parametrize("activation", ["softplus", "leaky_relu", "RELU"])
 def test_forward_rejects_unknown_activation(student, activation):
     # CURRICULUM rule 8: the table names no exception type, so any exception counts
@@ -224,6 +225,7 @@ def test_backward_two_passes_in_flight(student, reference, device):
 # ------------------------------------------------------------ device checks
 
 @pytest.mark.exercise("ch2.mlp.{name}")
+@pytest.mark.condition
 @pytest.mark.parametrize("name", ["mlp_forward", "mlp_backward"])
 def test_new_tensors_follow_the_input_device(student, reference, name):
     """On the `meta` device any tensor made without `device=` shows up, with or without a GPU."""

@@ -237,6 +237,7 @@ def test_sdpa_large_scores_are_stable(student, reference, q_scale, device, dtype
 
 
 @pytest.mark.exercise("ch6.attention.scaled_dot_product_attention")
+@pytest.mark.condition
 @pytest.mark.parametrize("case", ["is_causal", "bool-mask"])
 def test_sdpa_new_tensors_follow_the_input_device(student, case):
     """On the `meta` device a tensor made without `device=` shows up, with or without a GPU."""
@@ -291,6 +292,7 @@ def test_causal_mask_default_device_is_cpu(student, reference):
 
 
 @pytest.mark.exercise("ch6.attention.causal_mask")
+@pytest.mark.condition
 def test_causal_mask_on_the_requested_device(student, reference):
     """On the `meta` device, with or without a GPU: the mask must be made where asked."""
     want = reference.run(make_causal_mask, [2, 6], {"device": "meta"})
@@ -299,6 +301,7 @@ def test_causal_mask_on_the_requested_device(student, reference):
 
 
 @pytest.mark.exercise("ch6.attention.causal_mask")
+@pytest.mark.condition
 def test_causal_mask_more_queries_than_keys_raises(student, reference):
     # CURRICULUM rule 8: any exception counts (the docstring asks for ValueError).
     expect_equal(reference.run(raises, "causal_mask", [5, 3], {}), "raised", what="[the reference: this test is wrong]")
@@ -336,6 +339,7 @@ def test_key_padding_mask_from_a_list(student, reference):
 
 
 @pytest.mark.exercise("ch6.attention.key_padding_mask")
+@pytest.mark.condition
 def test_key_padding_mask_on_the_lengths_device(student, reference):
     def inputs(device):
         return torch.tensor([2, 5, 1], device=device), 5
@@ -587,6 +591,7 @@ def test_mha_gradients_match_torch(student, reference, grad_case, device):
 
 
 @pytest.mark.exercise("ch6.attention.MultiHeadAttention")
+@pytest.mark.condition
 @pytest.mark.parametrize("embed_dim,num_heads", [(10, 3), (12, 5)])
 def test_mha_embed_dim_not_divisible_raises(student, reference, embed_dim, num_heads):
     # CURRICULUM rule 8: any exception counts (the docstring asks for ValueError; torch asserts).

@@ -200,6 +200,7 @@ def test_gradient_large_logits(student, reference, temperature, alpha, device):
 # ------------------------------------------------------------------ device
 
 @pytest.mark.exercise("ch6.distill.distillation_loss")
+@pytest.mark.condition
 def test_new_tensors_follow_the_input_device(student, reference):
     """On the `meta` device any tensor made without `device=` shows up, with or without a GPU."""
     def inputs(device):

@@ -117,6 +117,7 @@ def test_layers_are_independent(student, reference, device):
 
 
 @pytest.mark.exercise("ch6.kv_cache.KVCache")
+@pytest.mark.condition
 def test_new_tensors_follow_the_input_device(student, reference):
     """On the `meta` device any tensor made without `device=` (a preallocated buffer) shows up."""
     def session(device):

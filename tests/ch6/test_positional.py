@@ -241,6 +241,7 @@ def test_embedding_gradient_reaches_weight(student, reference, kind, device, dty
 
 
 @pytest.mark.exercise("ch6.positional.LearnedPositionalEmbedding")
+@pytest.mark.condition
 @pytest.mark.parametrize("positions", [[0, 36, 37], [[5, 52], [1, 2]], [80]], ids=["max_len", "beyond", "far"])
 def test_embedding_position_out_of_range_raises_naming_max_len(student, positions):
     max_len = 37
@@ -253,6 +254,7 @@ def test_embedding_position_out_of_range_raises_naming_max_len(student, position
 
 
 @pytest.mark.exercise("ch6.positional.LearnedPositionalEmbedding")
+@pytest.mark.condition
 def test_embedding_negative_position_raises(student):
     got = student.run(embedding_error, 37, 6, torch.tensor([3, -1, 4]))
     expect_equal(got["raised"], True,
@@ -365,6 +367,7 @@ def test_rope_on_a_transposed_view(student, reference, device, dtype):
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
+@pytest.mark.condition
 def test_rope_keeps_the_norm_of_every_pair(student, reference, device, dtype):
     x = seeded_randn((2, 3, 6, 10), seed=16, device=device, dtype=dtype, scale=2.0)
     positions = torch.tensor([0, 3, 8, 20, 57, 300], device=device)
@@ -402,6 +405,7 @@ def test_rope_dot_products_depend_only_on_relative_position(student, reference, 
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
+@pytest.mark.condition
 def test_rope_new_tensors_follow_the_input_device(student, reference):
     """On the `meta` device any tensor made without `device=` shows up, with or without a GPU."""
     def args(device):

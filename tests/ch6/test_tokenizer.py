@@ -192,6 +192,7 @@ def test_char_tokenizers_are_independent(student, reference):
 
 
 @pytest.mark.exercise("ch6.tokenizer.CharTokenizer")
+@pytest.mark.condition
 @pytest.mark.parametrize("unknown", ["hellO", "hi!", "héllo"])
 def test_char_tokenizer_errors(student, unknown):
     text = "hello world"   # 8 distinct characters
@@ -354,6 +355,7 @@ def test_bpe_decode_invalid_utf8_is_replaced(student, reference):
 
 
 @pytest.mark.exercise("ch6.tokenizer.bpe_decode")
+@pytest.mark.condition
 def test_bpe_decode_rejects_unknown_ids(student):
     merges = [(104, 105), (256, 33)]
     for ids in ([104, 258], [1000]):
@@ -450,6 +452,7 @@ def test_lm_examples_by_hand(student):
 
 
 @pytest.mark.exercise("ch6.tokenizer.lm_examples")
+@pytest.mark.condition
 @pytest.mark.parametrize("context_len,kwargs", [(0, {}), (3, {"stride": 0}), (0, {"stride": 2})],
                          ids=["context0", "stride0", "context0-stride2"])
 def test_lm_examples_rejects_invalid_sizes(student, context_len, kwargs):
@@ -458,6 +461,7 @@ def test_lm_examples_rejects_invalid_sizes(student, context_len, kwargs):
 
 
 @pytest.mark.exercise("ch6.tokenizer.lm_examples")
+@pytest.mark.condition
 def test_lm_examples_empty_result_follows_the_input_device(student):
     """Too few tokens on the `meta` device: an empty result made without `device=` shows up, with or
     without a GPU. (Only the empty case: stacking meta tensors costs seconds of one-time imports.)"""
