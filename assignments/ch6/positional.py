@@ -2,6 +2,8 @@
 """Position information for transformers: sinusoidal, learned and rotary (RoPE).
 
 Attention by itself does not know the order of the tokens; these give it.
+
+The inputs (`positions`, `x`) are never modified.
 """
 import torch
 import torch.nn as nn
@@ -14,7 +16,9 @@ def sinusoidal_positions(num_positions, dim):
     even columns sine, odd columns cosine, the pair (2i, 2i+1) sharing a frequency.
     An odd `dim` ends with a sine column. Returns a CPU tensor of torch's default
     dtype (float32 unless changed).
-    Hint: compute the angles `p * 10000^(-2i/dim)` in float64, then convert.
+    Hint: compute the angles `p * 10000^(-2i/dim)` in float64, then convert. (The
+    tests allow the error of float32 angles, a few float32 roundings of each angle,
+    also when the default dtype is float64: entry by entry within about 1e-6 * p.)
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -53,6 +57,14 @@ def apply_rope(x, positions, base=10000.0):
     `q.transpose(1, 2)`). Returns a new tensor like `x` (same shape, dtype,
     device); `x` itself is not modified. Because of the rotation, the dot product
     of a rotated query and a rotated key depends only on their relative position.
+
+    Precision follows `x`: for float64 `x`, compute the angles, their cos/sin and the
+    rotation in float64 (a float32 frequency or angle table, as many implementations
+    keep, is off by ~1e-7 * position there; float64 results are compared with the
+    exact rotation at float64 precision, about 1e-7 relative). For float32 `x`,
+    float32 angles are fine: the
+    tolerance allows a few float32 roundings of each angle (its error grows with the
+    position).
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -11,7 +11,8 @@ ids and back, in two ways, and cuts a long stream of ids into training examples:
 - `lm_examples`: (input, target) windows for next-token prediction.
 
 Token ids are plain Python ints everywhere except in `lm_examples`, which
-returns int64 tensors.
+returns int64 tensors. No function modifies its arguments (texts, id lists,
+merges, token tensors).
 """
 import torch
 

@@ -3,6 +3,12 @@
 The parts come from the other modules of this chapter (`attention`, `positional`,
 `kv_cache`). When this module is graded, those are the reference solutions, so a
 bug elsewhere costs points only once.
+
+Work on any device, in float32 or float64: make new tensors (masks, positions) on
+the input's device, and compute in the input's dtype (float64 results are compared
+with torch's at float64 precision, about 1e-7 relative). The inputs (`src`, the
+masks, `idx`, `logits`, `targets`) are never modified. torch's own layers
+`nn.TransformerEncoderLayer` and `nn.TransformerDecoderLayer` are not allowed.
 """
 import torch
 import torch.nn as nn
@@ -38,7 +44,9 @@ class TransformerBlock(nn.Module):
       feed-forward are as above. The masks and `is_causal` are ignored with a cache.
       Fed in pieces like this, a sequence gives the same outputs as one forward with
       the causal mask.
-    Dropout (with `dropout > 0` in training mode) goes where torch puts it; tests use 0.
+    `dropout` is the probability of an `nn.Dropout` on the attention output and in the
+    feed-forward (as above), active only in training mode; the tests use `dropout=0`, and
+    `dropout=0.25` only in eval mode, where the block must be deterministic.
     """
 
     def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0):
@@ -93,6 +101,9 @@ class TinyGPT(nn.Module):
       positions continue from `cache.seq_len`, and block i is called with
       `cache=cache, layer=i`. A prompt, then one token at a time (or chunks), gives the
       same logits as one full forward of the whole sequence.
+    - With a cache, run the blocks on the new tokens only, never recompute the prefix:
+      the cost of a one-token step grows linearly with the cache length (the tests count
+      its FLOPs with `torch.utils.flop_counter.FlopCounterMode`), far below a full forward.
     - More than `max_len` positions in all raise ValueError (pos_emb does that).
     """
 
@@ -125,7 +136,9 @@ def next_token_loss(logits, targets, ignore_index=-100):
     `logits [B, T, V]`, `targets [B, T]` already shifted (targets[b, t] is the token
     that follows position t). Positions whose target is `ignore_index` count neither
     in the sum nor in the mean. Returns a 0-d tensor, like
-    `F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=ignore_index)`.
+    `F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=ignore_index)`
+    (which is allowed), differentiable w.r.t. `logits`. Stable for large logits (the
+    tests use up to ±1e3): a softmax without subtracting each row's maximum overflows.
     """
     ### BEGIN SOLUTION
     V = logits.shape[-1]

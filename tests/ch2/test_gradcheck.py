@@ -58,10 +58,16 @@ def numgrad(impl, name, x, eps=None, transpose=False, requires_grad=False):
         "python_float": (lambda t: float((torch.tanh(t) * w).sum()), lambda t: (1 - torch.tanh(t) ** 2) * w),
     }
     f, exact = functions[name]
+    seen = set()
+
+    def watched(t):   # f sees points x +- eps e_i: tensors with x's shape, dtype and device
+        seen.add((str(t.dtype), tuple(t.shape), t.device.type))
+        return f(t)
+
     kwargs = {} if eps is None else {"eps": eps}
-    grad = impl.numerical_gradient(f, x, **kwargs)
+    grad = impl.numerical_gradient(watched, x, **kwargs)
     return {"grad": grad, "x_after": x.detach(), "x_requires_grad_after": x.requires_grad,
-            "exact": exact(x.detach())}
+            "exact": exact(x.detach()), "f_saw": sorted(seen)}
 
 
 def check_numgrad(student, reference, args, kwargs, what, exact_atol=1e-6, atol=1e-8, rtol=1e-7):
@@ -123,6 +129,8 @@ def test_numerical_gradient_keeps_float32(student, reference, device):
     atol = max(5e-4, 4 * (want["grad"].double() - want64["grad"]).abs().max().item())
     what = f"numerical_gradient(f=sin, x[3, 4] float32 on {device}, eps=1e-2)"
     expect_close(got["grad"], want["grad"], atol=atol, rtol=1e-3, what=what)
+    expect_equal(got["f_saw"], want["f_saw"], what=f"{what}: the (dtype, shape, device) of the tensors f was "
+                                                    "called with (the points x +- eps e_i keep x's dtype)")
     expect_equal(got["x_after"], want["x_after"], what=f"{what}: x after the call (must not change)")
 
 
@@ -175,8 +183,9 @@ def test_relative_error_special_values(student, reference, case, device, dtype):
 
 # ----------------------------------------------------------------------- gradcheck
 
-def run_gradcheck(impl, name, tensors, requires, kwargs):
-    """gradcheck(f, inputs, **kwargs) for a named test function; also the inputs afterwards."""
+def run_gradcheck(impl, name, tensors, requires, kwargs, container="tuple"):
+    """gradcheck(f, inputs, **kwargs) for a named test function; also the inputs afterwards.
+    container: how the inputs are passed, "tuple", "list" or "tensor" (a single tensor as it is)."""
 
     class Cube(torch.autograd.Function):
         @staticmethod
@@ -246,6 +255,15 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
             (t,) = ctx.saved_tensors
             return grad * (torch.cos(t) + 3e-3)
 
+    class NanInBackward(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * float("nan")     # NaN never passes
+
     class RaisesInBackward(torch.autograd.Function):
         @staticmethod
         def forward(ctx, t):
@@ -271,6 +289,9 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
         "exp_rel_1e-2": lambda t: ExpRelErr.apply(t, 1e-2),
         "sin_abs_3e-3": lambda t: SinAbsErr.apply(t),
         "raises_in_backward": lambda t: RaisesInBackward.apply(t),
+        "nan_in_backward": lambda t: NanInBackward.apply(t),
+        "constant": lambda t: torch.zeros(3, dtype=t.dtype, device=t.device),   # output requires no grad
+        "detached": lambda t: t.detach() * 2,                                  # no grad, but depends on t
         "raises_in_forward": lambda t: t.reshape(5, 5),
         "unused_input": lambda a, b: torch.exp(a),
         "exp3x": lambda t: torch.exp(3 * t),
@@ -278,7 +299,8 @@ def run_gradcheck(impl, name, tensors, requires, kwargs):
     inputs = tuple(t.requires_grad_(r) for t, r in zip(tensors, requires))
 
     def verdict_of_gradcheck():
-        verdict = impl.gradcheck(functions[name], inputs, **kwargs)
+        given = {"tuple": inputs, "list": list(inputs), "tensor": inputs[0]}[container]
+        verdict = impl.gradcheck(functions[name], given, **kwargs)
         return verdict if isinstance(verdict, str) else bool(verdict)
 
     verdict, error = probes.attempt(verdict_of_gradcheck)
@@ -314,6 +336,9 @@ GRADCHECK_CASES = [  # (id, function, input shapes, requires_grad flags, kwargs,
     ("unused_input", "unused_input", [(2, 3), (3,)], [True, True], {}, True),
     ("no_input_requires_grad", "sin_mul", [(3, 4), (3, 4)], [False, False], {}, False),
     ("backward_raises", "raises_in_backward", [(2, 3)], [True], {}, False),
+    ("nan_in_backward", "nan_in_backward", [(2, 3)], [True], {}, False),
+    ("output_requires_no_grad_constant", "constant", [(2, 3)], [True], {}, True),
+    ("output_requires_no_grad_but_depends", "detached", [(2, 3)], [True], {}, False),
     ("forward_raises", "raises_in_forward", [(2, 3)], [True], {}, False),
 ]
 
@@ -334,3 +359,27 @@ def test_gradcheck_verdict(student, reference, case, name, shapes, requires, kwa
     expect_equal(got["inputs_after"], tensors, what=f"{what}: the input values after the call (must not change)")
     expect_equal(got["requires_grad_after"], list(requires),
                  what=f"{what}: the inputs' requires_grad after the call (must not change)")
+
+
+CONTAINER_CASES = [  # (how the inputs are passed, id, function, input shapes, designed verdict)
+    ("list", "custom_correct", "cube", [(2, 3)], True),
+    ("list", "custom_wrong_factor", "cube_wrong_factor", [(2, 3)], False),
+    ("list", "wrong_grad_of_second_input", "mul_wrong_second", [(3, 2), (3, 2)], False),
+    ("tensor", "custom_correct", "cube", [(2, 3)], True),
+    ("tensor", "custom_wrong_factor", "cube_wrong_factor", [(2, 3)], False),
+]
+
+
+@pytest.mark.exercise("ch2.gradcheck.gradcheck")
+@pytest.mark.parametrize("container,case,name,shapes,designed", CONTAINER_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CONTAINER_CASES])
+def test_gradcheck_inputs_as_a_list_or_a_single_tensor(student, reference, container, case, name, shapes, designed):
+    g = gen(7)
+    tensors = [2 * torch.rand(s, generator=g, dtype=torch.float64) - 1 for s in shapes]
+    requires = [True] * len(tensors)
+    given = {"list": f"a list of {len(tensors)} tensors", "tensor": "a single tensor (standing for (tensor,))"}
+    what = f"gradcheck(f={name}, inputs = {given[container]} of shapes {shapes}, float64) [{case}]"
+    got = student.run(run_gradcheck, name, tensors, requires, {}, container)
+    want = reference.run(run_gradcheck, name, tensors, requires, {}, container)
+    expect_equal(want["verdict"], designed, what=f"kit self-check, torch.autograd.gradcheck: {what}")
+    expect_equal(got["verdict"], want["verdict"], what=what)

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from autograder.compare import Mismatch, expect_close, expect_equal
-from autograder.probes import raises_value_error
+from autograder.probes import raises, raises_value_error
 from autograder.suite_helpers import DTYPE_NAMES
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -252,6 +252,19 @@ def test_calculate_gain_rejects_unknown_names(student, nonlinearity):
     expect_equal(got, "ValueError", what=f"calculate_gain({nonlinearity!r})")
 
 
+@pytest.mark.exercise("ch2.init.calculate_gain")
+@pytest.mark.condition
+@pytest.mark.parametrize("param", [True, "0.2", [0.1]], ids=repr)
+def test_calculate_gain_rejects_a_slope_that_is_not_a_number(student, reference, param):
+    """A bool or anything but an int or float must raise (the docstring and torch: ValueError; rule 8: any
+    exception counts, the table names no type). True is not a slope of 1."""
+    want = reference.run(raises, "calculate_gain", ["leaky_relu", param], {})
+    expect_equal(want, "raised", what="[the reference: this test is wrong]")
+    got = student.run(raises, "calculate_gain", ["leaky_relu", param], {})
+    expect_equal(got, "raised", what=f"calculate_gain('leaky_relu', {param!r}) must raise (ValueError): the slope "
+                                     "must be an int or a float, not a bool")
+
+
 # ------------------------------------------------------------------- xavier
 
 @pytest.mark.exercise("ch2.init.{name}")
@@ -301,8 +314,9 @@ def test_kaiming_rejects_bad_arguments(student, name, kwargs):
 
 @pytest.mark.exercise("ch2.init.{name}")
 @pytest.mark.condition
-@pytest.mark.parametrize("shape,mode", [((0, 4), "fan_out"), ((5, 0), "fan_in"), ((0, 3, 2, 2), "fan_in")],
-                         ids=["0x4-fan_out", "5x0-fan_in", "0x3x2x2"])
+@pytest.mark.parametrize("shape,mode", [((0, 4), "fan_out"), ((5, 0), "fan_in"), ((0, 3, 2, 2), "fan_in"),
+                                        ((0,), "fan_in"), ((0, 4), "fan_avg")],   # before any other check
+                         ids=["0x4-fan_out", "5x0-fan_in", "0x3x2x2", "0-one-dim", "0x4-unknown-mode"])
 @pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
 def test_kaiming_tensor_without_elements_is_returned(student, reference, name, shape, mode):
     got = student.run(zero_elements, name, shape, {"mode": mode})

@@ -172,11 +172,13 @@ def test_cross_entropy_rejects_unknown_reduction(student, kind):
 
 @pytest.mark.exercise("ch2.losses.cross_entropy")
 @pytest.mark.condition
+@pytest.mark.parametrize("smoothing", [1.5, -0.1])
 @pytest.mark.parametrize("kind", ["class_ids", "probabilities"])
-def test_cross_entropy_rejects_label_smoothing_above_one(student, kind):
+def test_cross_entropy_rejects_label_smoothing_outside_0_1(student, kind, smoothing):
     x, target = ce_inputs(kind, 5, 7, "cpu", torch.float64)
-    got = student.run(raises, "cross_entropy", [x, target], {"label_smoothing": 1.5})
-    expect_equal(got, "raised", what=f"cross_entropy(input, {kind} target, label_smoothing=1.5)")
+    got = student.run(raises, "cross_entropy", [x, target], {"label_smoothing": smoothing})
+    expect_equal(got, "raised", what=f"cross_entropy(input, {kind} target, label_smoothing={smoothing}): a value "
+                                     "outside [0, 1] must raise (ValueError)")
 
 
 # ------------------------------------------------------------------ binary_cross_entropy_with_logits

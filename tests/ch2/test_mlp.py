@@ -34,6 +34,14 @@ def forward_backward(impl, x, params, grad_out, kwargs):
     return {"grads": dict(grads), "inputs_after": [x, params, grad_out]}
 
 
+def backward_twice(impl, x, params, grad_out, kwargs):
+    """Two backward passes from one cache: mlp_backward must not modify the cache."""
+    out, cache = impl.mlp_forward(x, params, **kwargs)
+    first = impl.mlp_backward(grad_out, cache)
+    second = impl.mlp_backward(grad_out, cache)
+    return {"first": dict(first), "second": dict(second)}
+
+
 def two_in_flight(impl, x1, x2, params, g1, g2, kwargs):
     """Two forward passes before their backward passes (a global cache would mix them up)."""
     out1, cache1 = impl.mlp_forward(x1, params, **kwargs)
@@ -220,6 +228,21 @@ def test_backward_two_passes_in_flight(student, reference, device):
     expect_grads(got["grads2"], want["grads2"], None, what + ": gradients of the second pass")
     expect_grads(got["grads1"], want["grads1"], None, what + ": gradients of the first pass (is the cache "
                  "global state? keep everything a backward pass needs in the cache)")
+
+
+@pytest.mark.exercise("ch2.mlp.mlp_backward")
+@pytest.mark.condition
+def test_backward_leaves_the_cache_alone(student, reference, device):
+    """mlp_backward(g, cache) twice with the same cache: the second call gives the same gradients."""
+    dims = NETWORKS["L3"]
+    x, params, grad_out = make_problem(dims, N, device, torch.float64, seed=36)
+    kwargs = {"activation": "gelu"}
+    got = student.run(backward_twice, x, params, grad_out, kwargs)
+    want = reference.run(forward_backward, x, params, grad_out, kwargs)
+    what = (f"out, cache = mlp_forward(x[{N},5]); mlp_backward(g, cache) twice ({arch(dims)} MLP, gelu, {device})")
+    expect_grads(got["first"], want["grads"], None, what + ": gradients of the first call")
+    expect_grads(got["second"], want["grads"], None, what + ": gradients of the second call (nothing passed in is "
+                 "modified, the cache included)")
 
 
 # ------------------------------------------------------------ device checks

@@ -4,7 +4,8 @@
   4-D inputs with L, S, E and Ev all different (a softmax over the wrong axis or a
   missing 1/sqrt(E) cannot hide), bool and float masks of every broadcast shape,
   is_causal (top-left aligned, L < S and L > S), `scale`, scores of several hundred
-  (float32 must not overflow), inputs unchanged;
+  (float32 must not overflow), inputs unchanged, and dropout_p by its properties (value =
+  the identity exposes the weights: each 0 or rescaled by 1/(1-p), a binomial count of zeros);
 - causal_mask and key_padding_mask exactly against an independent construction
   (tests/ch6/reference/attention.py), which is itself checked against torch's
   attention here (the reference must pass those checks before the student is judged);
@@ -39,6 +40,15 @@ ME, MH = 12, 3
 def sdpa(impl, q, k, v, kwargs):
     out = impl.scaled_dot_product_attention(q, k, v, **kwargs)
     return {"out": out, "args_after": [q, k, v, kwargs]}
+
+
+def sdpa_dropout(impl, q, k, v, p, seed):
+    """impl.scaled_dot_product_attention(q, k, v, dropout_p=p) with torch's global RNG seeded `seed`
+    (its state restored afterwards)."""
+    dev = q.device
+    with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+        torch.manual_seed(seed)
+        return {"out": impl.scaled_dot_product_attention(q, k, v, dropout_p=p)}
 
 
 def make_causal_mask(impl, args, kwargs):
@@ -234,6 +244,39 @@ def test_sdpa_large_scores_are_stable(student, reference, q_scale, device, dtype
     got = student.run(sdpa, *args)
     want, atol = reference_answer(reference, sdpa, args, dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what)
+
+
+DROPOUT_DELTA = 1e-9   # false-failure probability of the count check in test_sdpa_dropout
+
+
+@pytest.mark.exercise("ch6.attention.scaled_dot_product_attention")
+@pytest.mark.parametrize("p", [0.3, 0.6])
+def test_sdpa_dropout_zeroes_and_rescales_weights(student, reference, p, device, dtype):
+    """value = the identity [S, S], so the output holds the attention weights themselves. With
+    dropout_p = p every weight must be 0 or its undropped value / (1 - p) (exact property), and the
+    number of zeros among n = 756 weights ~ Binomial(n, p) must lie within Bernstein's bound
+    P(|Z - np| >= t) <= 2 exp(-t^2 / (2 (np(1-p) + t/3))) = DROPOUT_DELTA (1e-9): at p = 0.3,
+    138..316 zeros (no dropout gives 0; dropping with the keep probability 0.7 gives ~529)."""
+    batch, lq, s = (4, 3), 9, 7
+    q, k, _ = qkv(batch, lq, s, E, EV, 14, device, dtype)
+    eye = torch.eye(s, dtype=dtype, device=device).expand(*batch, s, s).contiguous()
+    what = (f"scaled_dot_product_attention(q{shape_text(q)}, k{shape_text(k)}, v = identity{shape_text(eye)}, "
+            f"dropout_p={p}) {where(device, dtype)}, global RNG seeded: the output is the attention weights")
+    got = student.run(sdpa_dropout, q, k, eye, p, 15)
+    want, atol = reference_answer(reference, sdpa, (q, k, eye, {}), dtype)
+    kept = want["out"] / (1 - p)
+    out = got["out"]
+    if not isinstance(out, torch.Tensor) or out.shape != kept.shape:
+        expect_close(out, kept, what=what)        # reports the type or shape
+    expect_close(out, torch.where(out == 0, torch.zeros_like(kept), kept),
+                 atol=None if atol is None else atol / (1 - p),
+                 what=what + ": every weight must be 0 (dropped) or its value without dropout / (1 - dropout_p)")
+    n, zeros = out.numel(), int((out == 0).sum())
+    x = math.log(2 / DROPOUT_DELTA)
+    t = x / 3 + math.sqrt(x * x / 9 + 2 * x * n * p * (1 - p))
+    if abs(zeros - n * p) > t:
+        raise Mismatch(f"{what}: {zeros} of {n} weights are 0 ({zeros / n:.3f}); each is dropped with "
+                       f"probability dropout_p = {p}, so about {n * p:.0f} (allowed {n * p - t:.0f}..{n * p + t:.0f})")
 
 
 @pytest.mark.exercise("ch6.attention.scaled_dot_product_attention")
@@ -600,3 +643,21 @@ def test_mha_embed_dim_not_divisible_raises(student, reference, embed_dim, num_h
     got = student.run(raises, "MultiHeadAttention", [embed_dim, num_heads], {})
     expect_equal(got, "raised", what=f"MultiHeadAttention({embed_dim}, {num_heads}): embed_dim not divisible "
                                      "by num_heads must raise (ValueError)")
+
+
+@pytest.mark.exercise("ch6.attention.MultiHeadAttention")
+@pytest.mark.condition
+@pytest.mark.parametrize("case", ["attn-bool+kpm", "attn-float+kpm-float"])
+def test_mha_new_tensors_follow_the_input_device(student, case):
+    """On the `meta` device any tensor made without `device=` (a mask, a scale) shows up, with or without a GPU."""
+    def inputs(device):
+        g = gen(80)
+        q, k, v = (randn(shape, g).to(device=device, dtype=torch.float32) for shape in ((B, L, ME), (B, S, ME),
+                                                                                          (B, S, ME)))
+        kwargs = {**mha_masks(case, L, S, g, torch.float32, device), "average_attn_weights": False}
+        return ME, MH, {}, mha_state(ME, True, 81, device, torch.float32), q, k, v, kwargs
+
+    got = run_on_meta(student, mha_forward, inputs)
+    what = f"MultiHeadAttention({ME}, {MH})(q[{B},{L},{ME}], k[{B},{S},{ME}], v, {case}) on the meta device"
+    expect_close(got["out"], torch.empty(B, L, ME, device="meta"), what=what + ": attn_output")
+    expect_close(got["weights"], torch.empty(B, MH, L, S, device="meta"), what=what + ": attn_weights (per head)")

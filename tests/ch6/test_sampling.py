@@ -247,6 +247,55 @@ def test_top_p_single_row_without_batch_dim(student, reference, device, dtype):
                expected=expected)
 
 
+# Tails far below the top token: in float32 and float64 the sorted running sum reaches 1.0 exactly
+# before the last tokens (e.g. exp(-52) ~ 2.6e-23 is lost in 1 + ...), so a filter without its p >= 1
+# rule removes them.
+TINY_TAILS = [[0.0, -30.0, -40.0, 2.0, -50.0, NEG_INF], [1.0, 1.5, -60.0, 0.5, -45.0, 3.0]]
+
+
+@pytest.mark.exercise("ch6.sampling.top_p_filter")
+@pytest.mark.condition
+@pytest.mark.parametrize("p", [1.0, 1.5])
+def test_top_p_at_least_one_keeps_everything(student, reference, p, device, dtype):
+    logits = torch.tensor(TINY_TAILS, device=device, dtype=dtype)
+    run_filter(student, reference, "top_p_filter", logits, p,
+               f"top_p_filter(logits {TINY_TAILS}, p={p}) {where(device, dtype)}: p >= 1 keeps every logit (the "
+               "float running sum may reach 1 before the last tokens: do not rely on it)", expected=logits)
+
+
+@pytest.mark.exercise("ch6.sampling.top_p_filter")
+@pytest.mark.condition
+@pytest.mark.parametrize("p", [0.0, -0.5])
+def test_top_p_rejects_p_not_positive(student, reference, p):
+    logits = torch.randn(2, 5, generator=gen(0))
+    want = reference.run(raises, "top_p_filter", [logits, p], {})
+    check_reference(want, "raised", f"top_p_filter(logits, p={p})")
+    got = student.run(raises, "top_p_filter", [logits, p], {})
+    expect_equal(got, "raised", what=f"top_p_filter(logits [2, 5], p={p}): p must be positive, so it must raise")
+
+
+def write_into_result(impl, name, logits, arg):
+    """impl.<name>(logits, arg), then fill the result with 7: do the logits change (a view or the
+    input itself returned)?"""
+    before = logits.clone()
+    out = getattr(impl, name)(logits, arg)
+    out.fill_(7.0)
+    return {"logits_changed": not torch.equal(logits, before)}
+
+
+@pytest.mark.exercise("ch6.sampling.{name}")
+@pytest.mark.condition
+@pytest.mark.parametrize("name,arg", [("top_k_filter", 9), ("top_k_filter", 3), ("top_p_filter", 1.0),
+                                      ("top_p_filter", 0.5)])
+def test_filters_return_a_new_tensor(student, name, arg):
+    """Also when nothing is removed (k >= V, p >= 1): the result is a new tensor, not the logits themselves."""
+    logits = torch.randn(4, 9, generator=gen(1), dtype=torch.float64)
+    got = student.run(write_into_result, name, logits, arg)
+    expect_equal(got["logits_changed"], False,
+                 what=f"{name}(logits [4, 9], {arg}), then result.fill_(7): the logits changed, so the result is the "
+                      "logits themselves (or a view of them); return a new tensor (e.g. logits.clone())")
+
+
 # ========================================================================== sample
 
 def draw(impl, logits, kwargs, seed):
@@ -492,7 +541,9 @@ def run_generate(impl, prompt, max_new_tokens, kwargs, max_len=12, seed=None, gl
                 out = impl.generate(model, prompt, max_new_tokens, generator=g, **kwargs)
         except ValueError:
             return {"raised": "ValueError", "calls": model.calls}
-    return {"out": out, "calls": model.calls, "prompt_after": prompt, "training_after": model.training}
+    shares = isinstance(out, torch.Tensor) and out.untyped_storage().data_ptr() == prompt.untyped_storage().data_ptr()
+    return {"out": out, "calls": model.calls, "prompt_after": prompt, "training_after": model.training,
+            "out_shares_memory_with_idx": shares}
 
 
 def make_prompt(B, T0, device, seed=0):
@@ -608,6 +659,8 @@ def test_generate_zero_new_tokens_returns_the_prompt(student, use_cache, device)
     got = student.run(run_generate, prompt, 0, kwargs, seed=0)
     expect_generated(got, prompt, 0, device, what)
     expect_equal(got["calls"], [], what=f"{what}: calls to the model (none needed)")
+    expect_equal(got["out_shares_memory_with_idx"], False,
+                 what=f"{what}: the result shares memory with idx; return a new tensor (a copy of idx)")
 
 
 def allowed_tokens(logits, temperature, top_k=None, top_p=None):

@@ -196,11 +196,12 @@ def test_char_tokenizers_are_independent(student, reference):
 @pytest.mark.parametrize("unknown", ["hellO", "hi!", "héllo"])
 def test_char_tokenizer_errors(student, unknown):
     text = "hello world"   # 8 distinct characters
-    got = student.run(char_errors, text, unknown, [8, 100])
+    got = student.run(char_errors, text, unknown, [8, 100, -1])
     expect_equal(got["encode"], "ValueError",
                  what=f"CharTokenizer({text!r}).encode({unknown!r}) (a character not in the vocabulary)")
-    for key in ("decode([0, 8])", "decode([0, 100])"):
-        expect_equal(got[key], "raised", what=f"CharTokenizer({text!r}).{key}: vocab_size is 8, the id must raise")
+    for key in ("decode([0, 8])", "decode([0, 100])", "decode([0, -1])"):
+        expect_equal(got[key], "raised", what=f"CharTokenizer({text!r}).{key}: vocab_size is 8, ids outside 0..7 "
+                                              "must raise (a negative one too)")
 
 
 # ---------------------------------------------------------------- train_bpe
@@ -242,7 +243,7 @@ def test_train_bpe_multibyte(student, reference):
 
 @pytest.mark.exercise("ch6.tokenizer.train_bpe")
 def test_train_bpe_nothing_to_merge(student, reference):
-    check_hand(student, reference, [("", 300), ("a", 300), (WIKI, 256)])   # below 256: spec silent
+    check_hand(student, reference, [("", 300), ("a", 300), (WIKI, 256), (WIKI, 100)])   # vocab_size <= 256: []
 
 
 TRAIN_TEXTS = {
@@ -358,9 +359,10 @@ def test_bpe_decode_invalid_utf8_is_replaced(student, reference):
 @pytest.mark.condition
 def test_bpe_decode_rejects_unknown_ids(student):
     merges = [(104, 105), (256, 33)]
-    for ids in ([104, 258], [1000]):
+    for ids in ([104, 258], [1000], [104, -1]):
         got = student.run(raises, "bpe_decode", [ids, merges], {})
-        expect_equal(got, "raised", what=f"bpe_decode({ids}, {merges}) (ids go up to 257: must raise)")
+        expect_equal(got, "raised", what=f"bpe_decode({ids}, {merges}) (ids are 0..257: others must raise, "
+                                         "negative ones too)")
 
 
 @pytest.mark.exercise("ch6.tokenizer.bpe_decode")

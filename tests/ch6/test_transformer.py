@@ -2,8 +2,9 @@
 
 TransformerBlock is compared with torch's `nn.TransformerEncoderLayer(norm_first=True,
 activation='gelu', batch_first=True, dropout=0)` loaded with the same state_dict:
-outputs with every kind of mask, parameter and input gradients (float64, random
-upstream gradient). Its KV-cache path is checked against torch's *full* causal
+outputs with every kind of mask and with is_causal=True alone (the block makes the causal
+mask itself; torch's layer gets it from the test), parameter and input gradients (float64,
+random upstream gradient). Its KV-cache path is checked against torch's *full* causal
 forward: feeding the sequence in pieces through a cache must give the same outputs,
 and the cache must hold exactly the keys and values the docstring names.
 
@@ -23,10 +24,12 @@ float32: atol = max(default, 4 * the reference's own float32-vs-float64 error) (
 `expected`), so a correct solution that rounds differently is not punished.
 
 
-The block's cache=/layer= arguments are this kit's convention (the docstring's), not the
-curriculum's: a block without them skips its cache tests, and a TinyGPT that talks to its
-blocks another way keeps its own blocks (the trusted block is used only when the TinyGPT
-calls blocks as the docstring says), so any curriculum-conforming solution can score."""
+The block's cache=/layer= path is part of its docstring (the student's whole specification,
+CURRICULUM rule 7), so the block's own tests check it: a block without it, or with a wrong one,
+fails TransformerBlock tests (never a skip), and TinyGPT, which decodes through the trusted
+block, loses nothing for it. A TinyGPT that talks to its blocks another way than
+`block(x, ..., cache=cache, layer=i)` keeps its own blocks (the trusted block is used only
+when the TinyGPT calls blocks as the docstring says)."""
 import math
 
 import pytest
@@ -156,25 +159,22 @@ def block_run(impl, cfg, sd, x, kwargs, grad_out=None, dropout=None):
     return grads
 
 
-def block_cached(impl, cfg, sd, x, chunks, layer, num_layers):
-    """Feed x [B, T, E] in chunks through impl.TransformerBlock(..., cache=cache, layer=layer)."""
+def block_cached(impl, cfg, sd, x, chunks, layer, num_layers, hints="none"):
+    """Feed x [B, T, E] in chunks through impl.TransformerBlock(..., cache=cache, layer=layer).
+
+    hints: "none", or "is_causal" / "is_causal+src_mask": also pass is_causal=True (and a causal
+    [n, n] src_mask of the chunk), as a TinyGPT may; with a cache the block ignores them."""
     m = impl.TransformerBlock(cfg["d_model"], cfg["nhead"], cfg["dim_feedforward"])
     m.to(device=x.device, dtype=x.dtype)
     m.load_state_dict(sd)
     cache, outs, t = trusted.TrustedKVCache(num_layers), [], 0
-    for n in chunks:
-        try:
-            outs.append(m(x[:, t:t + n], cache=cache, layer=layer))
-        except TypeError as exc:   # a block without the docstring's cache=/layer= (not in the curriculum)
-            if not outs and ("cache" in str(exc) or "layer" in str(exc)):
-                return {"no_cache_api": str(exc)}
-            raise
+    for n in chunks:   # a block without the docstring's cache=/layer= fails here (TypeError): no skip
+        kwargs = {} if hints == "none" else {"is_causal": True}
+        if hints == "is_causal+src_mask":
+            kwargs["src_mask"] = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+        outs.append(m(x[:, t:t + n], cache=cache, layer=layer, **kwargs))
         t += n
     return {"outs": outs, "keys": cache.keys, "values": cache.values, "x_after": x}
-
-
-NO_CACHE_API = ("this TransformerBlock takes no cache=/layer= arguments (the docstring's convention; the "
-                "curriculum does not require it): TinyGPT's tests check decoding with a cache")
 
 
 def gpt(impl, mode, cfg, sd, idx, arg=None):
@@ -301,6 +301,23 @@ def test_block_forward_matches_torch(student, reference, name, kind, device, dty
 
 
 @pytest.mark.exercise("ch6.transformer.TransformerBlock")
+@pytest.mark.parametrize("padding", [False, True], ids=["is_causal", "is_causal+padding"])
+def test_block_is_causal_without_a_mask(student, reference, padding, device, dtype):
+    """is_causal=True with src_mask=None: the block applies the causal mask itself (its docstring; this is
+    how TinyGPT calls it). torch's layer needs the mask with the hint, so the reference gets it."""
+    cfg, sd, x, _ = block_problem("d12-h3-ff20-B2-T7", device, dtype, seed=45)
+    ref_kwargs = block_masks("causal_bool+is_causal" + ("+padding" if padding else ""), 2, 7, seed=46,
+                             device=device, dtype=dtype)
+    kwargs = {k: v for k, v in ref_kwargs.items() if k != "src_mask"}
+    what = (f"TransformerBlock(12, 3, 20)(src[2,7,12], {kwargs_text(kwargs)}) {where(device, dtype)}: no src_mask, "
+            "so is_causal=True applies the causal mask (token t sees tokens <= t), vs nn.TransformerEncoderLayer "
+            "with the causal mask")
+    got = student.run(block_run, cfg, sd, x, kwargs)
+    want, atol = reference_answer(reference, block_run, (cfg, sd, x, ref_kwargs), dtype)
+    expect_close(got["out"], want["out"], atol=atol, what=what)
+
+
+@pytest.mark.exercise("ch6.transformer.TransformerBlock")
 def test_block_dropout_argument_and_eval_mode(student, reference, dtype):
     """TransformerBlock(..., dropout=0.25).eval() is deterministic and equals torch's layer in eval mode."""
     cfg, sd, x, _ = block_problem("d12-h3-ff20-B2-T7", "cpu", dtype, seed=20)
@@ -336,18 +353,27 @@ def expected_cache(cfg, sd, x, layer, num_layers):
     return keys, values
 
 
+CACHE_FEEDS = {"one-at-a-time": ([1] * 7, "none"), "prompt3-1-2-1": ([3, 1, 2, 1], "none"),
+               "chunks-2-3-2": ([2, 3, 2], "none"), "all-at-once": ([7], "none"),
+               # as TinyGPT calls its blocks: is_causal=True (and maybe a mask) beside the cache, ignored there
+               "prompt3-1-2-1+is_causal": ([3, 1, 2, 1], "is_causal"),
+               "chunks-2-3-2+is_causal+src_mask": ([2, 3, 2], "is_causal+src_mask")}
+
+
 @pytest.mark.exercise("ch6.transformer.TransformerBlock")
-@pytest.mark.parametrize("chunks", [[1] * 7, [3, 1, 2, 1], [2, 3, 2], [7]],
-                         ids=["one-at-a-time", "prompt3-1-2-1", "chunks-2-3-2", "all-at-once"])
-def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, device, dtype):
+@pytest.mark.parametrize("feed", list(CACHE_FEEDS))
+def test_block_kv_cache_equals_full_causal_forward(student, reference, feed, device, dtype):
+    chunks, hints = CACHE_FEEDS[feed]
     cfg, sd, x, _ = block_problem("d12-h3-ff20-B2-T7", device, dtype, seed=40)
     causal = {"src_mask": torch.ones(7, 7, dtype=torch.bool, device=device).triu(1), "is_causal": True}
     layer, num_layers = 1, 3
-    what = (f"TransformerBlock(12, 3, 20) fed src[2,7,12] in chunks of {chunks} with cache=KVCache(3), layer=1, "
-            f"{where(device, dtype)}")
-    got = student.run(block_cached, cfg, sd, x, chunks, layer, num_layers)
-    if "no_cache_api" in got:
-        pytest.skip(NO_CACHE_API)
+    extra = {"none": "", "is_causal": ", is_causal=True",
+             "is_causal+src_mask": ", is_causal=True, src_mask=the chunk's causal mask"}[hints]
+    what = (f"TransformerBlock(12, 3, 20) fed src[2,7,12] in chunks of {chunks} with cache=KVCache(3), layer=1"
+            f"{extra}, {where(device, dtype)}")
+    if extra:
+        what += " (with a cache the masks and is_causal are ignored)"
+    got = student.run(block_cached, cfg, sd, x, chunks, layer, num_layers, hints)
     want, atol = reference_answer(reference, block_run, (cfg, sd, x, causal), dtype)
     t = 0
     for i, n in enumerate(chunks):
@@ -371,7 +397,7 @@ def test_block_kv_cache_equals_full_causal_forward(student, reference, chunks, d
 
 @pytest.mark.exercise("ch6.transformer.TransformerBlock")
 @pytest.mark.condition
-@pytest.mark.parametrize("path", ["masks", "kv_cache"])
+@pytest.mark.parametrize("path", ["masks", "is_causal", "kv_cache"])
 def test_block_new_tensors_follow_the_input_device(student, reference, path):
     """On the `meta` device any tensor made without `device=` (a mask) shows up, with or without a GPU."""
     def problem(device):
@@ -379,16 +405,19 @@ def test_block_new_tensors_follow_the_input_device(student, reference, path):
         if path == "masks":
             kwargs = block_masks("causal_bool+is_causal+padding", 2, 7, seed=51, device=device, dtype=torch.float32)
             return block_run, (cfg, sd, x, kwargs)
+        if path == "is_causal":   # the block makes the causal mask itself
+            return block_run, (cfg, sd, x, {"is_causal": True})
         return block_cached, (cfg, sd, x, [3, 2, 2], 0, 1)
 
     probe, args = problem("meta")
     got = run_on_meta(student, probe, lambda device: problem(device)[1])
-    if "no_cache_api" in got:
-        pytest.skip(NO_CACHE_API)
-    what = f"TransformerBlock(12, 3, 20) on the meta device ({'masks' if path == 'masks' else 'KV-cache path'})"
+    about = {"masks": "masks", "is_causal": "is_causal=True without a mask", "kv_cache": "KV-cache path"}[path]
+    what = f"TransformerBlock(12, 3, 20) on the meta device ({about})"
     if path == "masks":
         want = reference.run(block_run, *args)
         expect_close(got["out"], want["out"], what=what)
+    elif path == "is_causal":
+        expect_close(got["out"], torch.empty(2, 7, 12, device="meta"), what=what)
     else:
         want = [torch.empty(2, n, 12, device="meta") for n in (3, 2, 2)]
         expect_close(got["outs"], want, what=what + ": chunk outputs")

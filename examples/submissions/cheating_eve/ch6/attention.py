@@ -3,7 +3,13 @@
 Shapes follow torch: a query is `[..., L, E]` (L query positions), a key
 `[..., S, E]` (S key positions), a value `[..., S, Ev]`; leading dims (batch,
 heads) broadcast. Work on any device, in float32 or float64, and never modify
-the inputs.
+the inputs. Compute in the inputs' dtype: float64 results are compared with
+torch's at float64 precision (about 1e-7 relative).
+
+torch's attention is not allowed in `scaled_dot_product_attention` and
+`MultiHeadAttention`: `F.scaled_dot_product_attention` (and its fused kernels),
+`nn.MultiheadAttention`, `F.multi_head_attention_forward`; nor is
+`nn.Transformer.generate_square_subsequent_mask` in `causal_mask`.
 
 Two mask polarities exist in torch, and this module uses both, exactly as torch:
 - `scaled_dot_product_attention` and `causal_mask`: bool True = *attend*;
@@ -29,8 +35,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
       corner as in torch (when L != S, query i still sees keys j <= i). Give one or the
       other, not both: torch's fused kernels refuse the pair (its CPU math path combines
       them), so the tests never pass both; this solution raises ValueError.
-    - `dropout_p > 0` zeroes attention weights with that probability and scales
-      the rest by `1/(1-dropout_p)`, as torch does; the tests use 0.
+    - `dropout_p > 0` zeroes each attention weight (after the softmax) with probability
+      `dropout_p`, drawn from torch's global RNG, and scales the others by
+      `1/(1-dropout_p)`, as torch does (always, there is no training flag). Tested by
+      its properties: every weight is either 0 or its undropped value times
+      `1/(1-dropout_p)`, and about a `dropout_p` fraction are 0.
     - the output keeps query's leading dims: the mask may broadcast up to them,
       not add new ones.
     - scores may reach several hundred: the softmax must not overflow in float32
@@ -128,6 +137,7 @@ class MultiHeadAttention(nn.Module):
       when `average_attn_weights=False`), or None when `need_weights=False`.
     Rows where every key is masked out are not tested.
     Use your own `scaled_dot_product_attention` ideas here (torch's is forbidden).
+    No dropout (torch's default `dropout=0.0`).
     """
 
     def __init__(self, embed_dim, num_heads, bias=True, batch_first=True):

@@ -12,8 +12,10 @@ order eps), but rounding errors grow like 1/eps: run gradient checks in
 float64, where eps = 1e-6 is a good step (in float32 it is below the resolution
 of most numbers).
 
-Do not use autograd in `numerical_gradient`: the point is an independent
-estimate (the functions it is tested on may have a wrong backward, or none).
+Do not use autograd in `numerical_gradient` (`torch.autograd`, `torch.func`, torch's
+own numerical Jacobians): the point is an independent estimate (the functions it is
+tested on may have a wrong backward, or none). `gradcheck` may not call
+`torch.autograd.gradcheck` (or `gradgradcheck`); it uses `torch.autograd.grad`.
 """
 import itertools
 
@@ -41,7 +43,9 @@ def numerical_gradient(f, x, eps=1e-6):
     `x` itself is unchanged afterwards, value for value. Perturb a copy
     (`x.detach().clone()`), or save each element and put the saved value back:
     adding eps and subtracting it again need not give the same float back.
-    `f` is called twice per element of `x`, at the two points above.
+    `f` is called at the two points above for each element of `x` (an extra call,
+    e.g. at `x` itself, does no harm); every tensor it gets has x's shape, dtype
+    and device.
     """
     ### BEGIN SOLUTION
     x_work = x.detach().clone()          # perturb a copy: x is never touched
@@ -65,7 +69,8 @@ def relative_error(a, b):
     float. The floor 1e-8 keeps elements where both are (nearly) zero from
     dividing by zero: two zeros give 0, not NaN. `a` and `b` have the same shape
     (any shape, 0-d included, at least one element), device and dtype; they are
-    not modified.
+    not modified. Compute in their dtype (or in float64): for float64 inputs the
+    result is compared at float64 precision (about 1e-7 relative).
     """
     ### BEGIN SOLUTION
     diff = (a - b).abs()

@@ -17,7 +17,8 @@ class KVCache:
     - `update(layer, k, v)` appends the new `k`, `v` (each `[B, H, T_new, Dh]`) to
       that layer's cache along dim 2 (time) and returns `(k_all, v_all)`, everything
       cached for that layer so far, new entries last: `[B, H, T_old + T_new, Dh]`.
-      The first update of a layer stores `k` and `v` as they are.
+      The first update of a layer has nothing to append to: it stores `k` and `v`
+      (themselves or copies) and returns them.
     - `seq_len` (a property, an int) is the number of positions cached: 0 for an
       empty cache. Between forward passes every layer holds the same number of
       positions; count layer 0's.

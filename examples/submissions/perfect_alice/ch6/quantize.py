@@ -14,6 +14,9 @@ Conventions (the hidden tests compare with torch's own int8 quantizer,
 - `q = round(w / scale_c)`, rounding half to even (`torch.round`: 2.5 -> 2,
   3.5 -> 4, -2.5 -> -2), clamped to [-127, 127] (-128 is never used), int8.
   (Where w / scale_c is a tie only up to float rounding, either neighbour is accepted.)
+- precision follows the input: for a float64 `w` compute the scales (and `w / scale`)
+  in float64, not float32: float64 scales and `int8_linear` outputs are compared at
+  float64 precision (about 1e-7 relative).
 
 torch's quantization is not allowed: `torch.quantize_per_channel`,
 `torch.quantize_per_tensor`, `torch.fake_quantize_per_channel_affine`,
