@@ -128,11 +128,15 @@ def test_top_k_single_row_without_batch_dim(student, reference, device, dtype):
 @pytest.mark.condition
 @pytest.mark.parametrize("k", [0, -2])
 def test_top_k_rejects_k_below_one(student, reference, k):
+    expect_filter_raises(student, reference, "top_k_filter", f"k={k}", k, "k must be >= 1")
+
+
+def expect_filter_raises(student, reference, name, arg_text, arg, why):
     logits = torch.randn(2, 5, generator=gen(0))
-    want = reference.run(raises, "top_k_filter", [logits, k], {})
-    check_reference(want, "raised", f"top_k_filter(logits, k={k})")
-    got = student.run(raises, "top_k_filter", [logits, k], {})
-    expect_equal(got, "raised", what=f"top_k_filter(logits [2, 5], k={k}): k must be >= 1, so it must raise")
+    want = reference.run(raises, name, [logits, arg], {})
+    check_reference(want, "raised", f"{name}(logits, {arg_text})")
+    got = student.run(raises, name, [logits, arg], {})
+    expect_equal(got, "raised", what=f"{name}(logits [2, 5], {arg_text}): {why}, so it must raise")
 
 
 # ==================================================================== top_p_filter
@@ -267,11 +271,7 @@ def test_top_p_at_least_one_keeps_everything(student, reference, p, device, dtyp
 @pytest.mark.condition
 @pytest.mark.parametrize("p", [0.0, -0.5])
 def test_top_p_rejects_p_not_positive(student, reference, p):
-    logits = torch.randn(2, 5, generator=gen(0))
-    want = reference.run(raises, "top_p_filter", [logits, p], {})
-    check_reference(want, "raised", f"top_p_filter(logits, p={p})")
-    got = student.run(raises, "top_p_filter", [logits, p], {})
-    expect_equal(got, "raised", what=f"top_p_filter(logits [2, 5], p={p}): p must be positive, so it must raise")
+    expect_filter_raises(student, reference, "top_p_filter", f"p={p}", p, "p must be positive")
 
 
 def write_into_result(impl, name, logits, arg):
