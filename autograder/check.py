@@ -28,10 +28,19 @@ def check(chapter_list: list[str], settings: RunSettings, public: bool = True,
         print(f"\n{chapter} ({settings.submission})")
         print(table(chapter_results))
         if outcomes:
-            failed = [o for o in outcomes if o.outcome.failed]
-            print(f"public tests: {len(outcomes) - len(failed)} of {len(outcomes)} passed"
-                  + (f"; first failure: {failed[0].nodeid}: {failed[0].message}" if failed else ""))
+            print(public_summary(outcomes))
     if json_path:
         write_json(results, json_path)
         print(f"\nwrote {json_path}")
     return results
+
+
+def public_summary(outcomes) -> str:
+    """One line on the public tests: how many passed and the first failure, or the file that
+    could not even be loaded (a module with a syntax error stops pytest before any test runs)."""
+    failed = [o for o in outcomes if o.outcome.failed]
+    unloadable = [o for o in failed if "::" not in o.nodeid]
+    if unloadable:
+        return f"public tests could not run: {unloadable[0].nodeid}: {unloadable[0].message}"
+    return (f"public tests: {len(outcomes) - len(failed)} of {len(outcomes)} passed"
+            + (f"; first failure: {failed[0].nodeid}: {failed[0].message}" if failed else ""))

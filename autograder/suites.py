@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,16 @@ class _Collector:
 
     def __init__(self):
         self.outcomes: dict[str, TestOutcome] = {}
+        self.collection_failed = False
+
+    def pytest_collectreport(self, report):
+        """A test file that cannot even be collected (a module it imports is missing or broken): one
+        failed outcome with the error's last line, never pytest's traceback."""
+        if report.failed:
+            lines = report.longreprtext.strip().splitlines() or ["could not be collected"]
+            message = re.sub(r"^E\s+", "", lines[-1].strip())[:500]    # pytest's "E   " error prefix
+            self.outcomes[report.nodeid] = TestOutcome(report.nodeid, None, Outcome.FAILED, message)
+            self.collection_failed = True
 
     def pytest_runtest_logreport(self, report):
         props = dict(report.user_properties)
@@ -68,7 +79,9 @@ def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False
     sink = io.StringIO() if quiet else None
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext(), _only_named_plugins(trusted_only):
         code = pytest.main(base + args, plugins=[*plugins, collector])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+    collected_what_it_could = code == pytest.ExitCode.INTERRUPTED and collector.collection_failed
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED) \
+            and not collected_what_it_could:
         raise RuntimeError(f"pytest could not run {args}: exit code {code}\n"
                            + (sink.getvalue()[-3000:] if sink else ""))
     return collector
