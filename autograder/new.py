@@ -28,7 +28,6 @@ decision the tool should not make).
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import keyword
@@ -500,18 +499,6 @@ def placeholders(layout: Layout = KIT) -> list[str]:
 
 # ------------------------------------------------------------------ the command
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("exercise", help="the new exercise's id, chN.<module>.<name> (e.g. ch9.demo.double)")
-
-
-def add_command(subparsers) -> None:
-    """`autograder new EXERCISE` (cli.py calls this with its subparsers)."""
-    p = subparsers.add_parser("new", help="scaffold every file a new exercise needs",
-                              description=__doc__.split("\n\n")[0])
-    _add_arguments(p)
-    p.set_defaults(func=cmd_new)
-
-
 def cmd_new(args, layout: Layout = KIT) -> int:
     try:
         paths, info = _scaffold(args.exercise, layout)
@@ -523,14 +510,3 @@ def cmd_new(args, layout: Layout = KIT) -> int:
     print()
     print(next_steps(args.exercise, layout, info["note"]))
     return 0
-
-
-def main(argv=None) -> int:
-    """`python -m autograder.new EXERCISE`, the same as `autograder new EXERCISE`."""
-    parser = argparse.ArgumentParser(prog="autograder new", description=__doc__.split("\n\n")[0])
-    _add_arguments(parser)
-    return cmd_new(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
