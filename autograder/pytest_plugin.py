@@ -32,6 +32,7 @@ from autograder.policy import static_violations
 from autograder.runner import InProcessRunner, SandboxRunner, guard_for, probe_spec
 from autograder.settings import RunSettings
 from autograder.submission import ChapterModules, modules_for, reference_modules
+from autograder.suite_helpers import use_seed_offset
 
 DEVICES = ["cpu", "cuda"]
 DTYPES = [torch.float32, torch.float64]
@@ -48,6 +49,8 @@ def pytest_addoption(parser):
                     help="with --sandbox: total time cap for one submission")
     group.addoption("--exercise", default=None,
                     help="run only the tests of this exercise id (e.g. ch2.activations.relu)")
+    group.addoption("--seed-offset", type=int, default=0,
+                    help="add this to every random case's seed (to rerun the suites on other random inputs)")
 
 
 class UseSettings:
@@ -66,7 +69,9 @@ def pytest_configure(config):
     if SETTINGS not in config.stash:    # plain `pytest tests/ch2 --submission DIR`
         config.stash[SETTINGS] = RunSettings(
             submission=Path(config.getoption("--submission")).resolve(), sandbox=config.getoption("--sandbox"),
-            submission_seconds=config.getoption("--submission-seconds"), exercise=config.getoption("--exercise"))
+            submission_seconds=config.getoption("--submission-seconds"), exercise=config.getoption("--exercise"),
+            seed_offset=config.getoption("--seed-offset"))
+    use_seed_offset(settings_of(config).seed_offset)
     if torch.cuda.is_available():   # compare true float32 on both sides
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False

@@ -17,3 +17,4 @@ class RunSettings:
     submission_seconds: float = 900      # with sandbox: a submission's total time cap
     exercise: str | None = None          # run only this exercise's tests
     stop_at_first_failure: bool = False
+    seed_offset: int = 0                 # moves every random case's seed (suite_helpers.case_seed)

@@ -20,7 +20,7 @@ import torch
 
 from autograder.compare import Mismatch, expect_close, expect_equal
 from autograder.probes import raises, raises_value_error
-from autograder.suite_helpers import DTYPE_NAMES
+from autograder.suite_helpers import DTYPE_NAMES, case_seed
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
@@ -206,7 +206,7 @@ def check_fill(student, reference, name, shape_id, kwargs, device, dtype, seed=0
     shape, fan_in, fan_out = SHAPES[shape_id]
     std = expected_std(name, fan_in, fan_out, kwargs)
     what = call_text(name, shape, kwargs, device, dtype)
-    args = (name, shape, DTYPE_NAMES[dtype], device, seed, kwargs)
+    args = (name, shape, DTYPE_NAMES[dtype], device, case_seed(seed), kwargs)
     want = reference.run(fill, *args)
     check_draws(name, want["values"], std, f"[the reference torch.nn.init failed: this test is wrong] {what}")
     got = student.run(fill, *args)

@@ -18,7 +18,7 @@ from autograder import probes  # in a probe, `probes` is this module too (PROBE_
 from autograder.compare import Mismatch, expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply
-from autograder.suite_helpers import DTYPE_NAMES, gen, seeded_randn, shape_text
+from autograder.suite_helpers import DTYPE_NAMES, case_seed, gen, seeded_randn, shape_text
 
 U32 = 2.0 ** -24        # float32 unit roundoff
 ANGLE_ULPS = 16         # see the module docstring
@@ -291,9 +291,9 @@ def check_standard_normal(w, what):
 
 @pytest.mark.exercise("ch6.positional.LearnedPositionalEmbedding")
 def test_embedding_init_is_standard_normal(student, reference):
-    want = reference.run(embedding_init, *INIT_SHAPE, 0)
+    want = reference.run(embedding_init, *INIT_SHAPE, case_seed(0))
     check_standard_normal(want["weight"], "[the reference failed: this test is wrong]")
-    got = student.run(embedding_init, *INIT_SHAPE, 0)
+    got = student.run(embedding_init, *INIT_SHAPE, case_seed(0))
     what = f"LearnedPositionalEmbedding{INIT_SHAPE}.weight right after construction"
     if "weight" not in got:
         raise Mismatch(f"{what}: state_dict() has no key 'weight' (keys: {sorted(got)})")

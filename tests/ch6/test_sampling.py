@@ -35,7 +35,7 @@ import torch
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import Mismatch, expect_equal
 from autograder.probes import apply, raises
-from autograder.suite_helpers import gen, where
+from autograder.suite_helpers import case_seed, gen, where
 
 NEG_INF = float("-inf")
 
@@ -425,9 +425,9 @@ def test_sample_distribution(student, reference, case, device, dtype):
     probs = reference.run(filtered_probs, rows, kwargs).cpu()
     expected_support = [[v in support for v in range(9)] for support in (support_a, support_b)]
     check_reference((probs > 0).tolist(), expected_support, f"{what}: tokens with nonzero probability")
-    want = reference.run(draw, logits, kwargs, 1)
+    want = reference.run(draw, logits, kwargs, case_seed(1))
     check_draws(want["out"], row_type, probs, f"[the reference failed: this test is wrong] {what}")
-    got = student.run(draw, logits, kwargs, 1)
+    got = student.run(draw, logits, kwargs, case_seed(1))
     check_sample_form(got["out"], len(logits), 9, device, what)
     check_draws(got["out"], row_type, probs, what)
     expect_equal(got["logits_after"], logits, what=f"{what}: the logits after the call (must not change)")
@@ -701,10 +701,10 @@ def test_generate_sampled_tokens_pass_the_filters(student, reference, case, use_
     kwargs = {**SAMPLED[case], "use_cache": use_cache}
     prompt = make_prompt(B, T0, device, seed=11)
     what = f"{call_text(B, T0, n, kwargs)} with a seeded generator {where(device)}"
-    ref = reference.run(run_generate, prompt, n, kwargs, seed=5)
+    ref = reference.run(run_generate, prompt, n, kwargs, seed=case_seed(5))
     check_new_tokens_allowed(reference, ref["out"], T0, kwargs, 12,
                              f"[the reference failed: this test is wrong] {what}")
-    got = student.run(run_generate, prompt, n, kwargs, seed=5)
+    got = student.run(run_generate, prompt, n, kwargs, seed=case_seed(5))
     expect_generated(got, prompt, n, device, what)
     check_new_tokens_allowed(reference, got["out"], T0, kwargs, 12, what)
 
@@ -723,7 +723,7 @@ def test_generate_first_token_distribution(student, reference, use_cache, device
     probs = probs / probs.sum()
     check_reference(int((probs > 0).sum()), 3, f"{what}: tokens in the nucleus")
     for side, run in (("[the reference failed: this test is wrong] ", reference.run), ("", student.run)):
-        got = run(run_generate, prompt, n, kwargs, seed=3)
+        got = run(run_generate, prompt, n, kwargs, seed=case_seed(3))
         expect_generated(got, prompt, n, device, side + what)
         check_draws(got["out"][:, T0], torch.zeros(B, dtype=torch.long), probs, f"{side}{what}: the first new token")
         check_new_tokens_allowed(reference, got["out"][:50], T0, kwargs, 12, side + what)
