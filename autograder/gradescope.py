@@ -10,18 +10,20 @@ The bundle holds the kit's engine, solutions, hidden suites and grading.toml;
 wheelhouse when one is included, else from the CPU index); `run_autograder` calls
 `python -m autograder gradescope-run`, which is `gradescope_run` below: the same
 `grade` engine (ingest, sandboxed workers, scores) on a class of one student.
-Students may upload `attention.py` bare or inside `ch6/`: both are found.
+Students may upload `attention.py` bare or inside `ch6/`: ingest finds both, as in a class.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.config import chapter_modules, chapters
+from autograder.config import chapters
 from autograder.layout import KIT
 
 KIT_PARTS = ["pyproject.toml", "requirements.txt", "grading.toml", "autograder", "solutions", "tests"]
@@ -85,28 +87,18 @@ def build_bundle(zip_path: Path, chapter_list: list[str] | None = None, wheelhou
 
 # ------------------------------------------------------------------ inside Gradescope
 
-def lay_out(submission: Path, student_dir: Path, chapter_list: list[str]) -> None:
-    """Copy the uploaded files into `student_dir` with the chN/<module>.py layout.
-
-    A file already under a chN/ folder keeps its place; a bare `<module>.py` goes to
-    the chapter that has that module (the shallowest one wins)."""
+def lay_out(submission: Path, student_dir: Path) -> None:
+    """Copy the upload's code files into `student_dir`, keeping their folders; ingest then
+    takes them as for any student (a bare `attention.py` is placed by its module name:
+    ingest.places_of). Symbolic links and special files are not copied."""
     student_dir.mkdir(parents=True, exist_ok=True)   # nothing uploaded: every exercise says "missing"
-    owner = {}
-    for ch in chapter_list:
-        for module in chapter_modules(ch):
-            owner.setdefault(f"{module}.py", ch)
-    files = sorted((p for p in submission.rglob("*.py") if p.is_file() and not p.is_symlink()),
-                   key=lambda p: len(p.relative_to(submission).parts))
-    for path in files:
-        if path.parent.name in chapter_list:
-            target = student_dir / path.parent.name / path.name
-        elif path.name in owner:
-            target = student_dir / owner[path.name] / path.name
-        else:
-            continue
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    for folder, dirs, files in os.walk(submission):   # does not follow symbolic links
+        for name in files:
+            path = Path(folder, name)
+            if name.endswith(".py") and stat.S_ISREG(path.lstat().st_mode):
+                target = student_dir / path.relative_to(submission)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
 
 
 def failure_results(message: str) -> dict:
@@ -122,7 +114,7 @@ def gradescope_run(submission: Path, results_path: Path, chapter_list: list[str]
     results_path.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="gradescope-"))
     try:
-        lay_out(Path(submission), work / "class" / "submission", chapter_list)
+        lay_out(Path(submission), work / "class" / "submission")
         grade(work / "class", work / "out", jobs=1, chapter_list=chapter_list, regrade=True)
         produced = work / "out" / "submission" / "results.json"
         results = json.loads(produced.read_text()) if produced.is_file() else \

@@ -11,7 +11,12 @@ stays behind, so nothing from it can reach a Python path or configure pytest.
 
 A wanted file may sit at the top of the submission (`ch2/activations.py`) or
 under wrapper folders (`alice_hw/ch2/activations.py`): students zip whatever
-folder they worked in. The shallowest copy wins.
+folder they worked in. A bare `activations.py` (in no chapter's folder) is
+placed by its module name when only one chapter has that module (`places_of`;
+Gradescope's uploads go through the same rule); when several have it, a note
+says so and it is not taken. A copy in its chapter's folder wins over a bare
+one, then the shallowest copy wins. What the kit hands out beside the modules
+(a chapter's `__init__.py`, its public tests `test_*.py`) is not worth a note.
 
 A student is named by its folder or zip name as given (`safe_name`: only
 [A-Za-z0-9._-]); names are compared case-folded, so two students never share a
@@ -124,6 +129,38 @@ def ingest(submissions_dir: Path, workspace: Path, wanted: set[str] | None = Non
 
 # ------------------------------------------------------------------ the batch
 
+CLASS_FOLDER = "one folder or .zip per student (or nbgrader's submitted/)"
+
+
+def not_a_class(submissions_dir: Path, wanted: set[str] | None = None) -> str | None:
+    """Why `submissions_dir` cannot be graded as a class, in one line that says what would
+    be right; None when it can (it holds at least one student's folder or .zip)."""
+    folder = Path(submissions_dir)
+    if not folder.is_dir():
+        return f"{folder} is not a folder: give the folder that holds {CLASS_FOLDER}"
+    if wanted is None:
+        from autograder.config import load_exercises
+        wanted = wanted_files(load_exercises())
+    chapters = {w.split("/")[0] for w in wanted}
+    root = _students_root(folder)
+    entries = [_stem(name) for name, _ in _student_entries(root, quiet=True)]
+    if entries and all(name in chapters for name in entries):        # ch2/, ch6/: one student's
+        return _one_students_work(folder, [f"{name}/" for name in entries])
+    if not entries:
+        loose = sorted(p.name for p in root.iterdir() if p.is_file() and places_of(p.name, wanted))
+        if loose:                                                    # activations.py, ...
+            return _one_students_work(folder, loose)
+        return f"no submission in {folder}: it should hold {CLASS_FOLDER}"
+    return None
+
+
+def _one_students_work(folder: Path, shown: list[str]) -> str:
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return (f"{folder} looks like one student's work (it holds {', '.join(shown[:3])}{more}), not a class: "
+            f"SUBMISSIONS holds {CLASS_FOLDER}; put this work in a folder of its own, e.g. class/alice/, "
+            "and grade class/")
+
+
 def _checked(wanted) -> set[str]:
     """Wanted paths come from grading.toml, but they are joined to workspace paths: check them."""
     for path in wanted:
@@ -149,8 +186,10 @@ def _students_root(submissions_dir: Path) -> Path:
     return submissions_dir
 
 
-def _student_entries(root: Path) -> list[tuple[str, Path]]:
-    """(entry name, path) of each student folder or .zip, by name; the rest is logged and skipped."""
+def _student_entries(root: Path, quiet: bool = False) -> list[tuple[str, Path]]:
+    """(entry name, path) of each student folder or .zip, by name; the rest is logged (unless
+    `quiet`) and skipped."""
+    log_skipped = (lambda *args: None) if quiet else log.warning
     found = []
     with os.scandir(root) as it:
         entries = sorted(it, key=lambda e: e.name)
@@ -158,13 +197,13 @@ def _student_entries(root: Path) -> list[tuple[str, Path]]:
         if entry.name.startswith("."):            # .DS_Store, .git: not students
             continue
         if entry.is_symlink():
-            log.warning("skipped %r: symbolic links are not followed", entry.name)
+            log_skipped("skipped %r: symbolic links are not followed", entry.name)
         elif entry.is_dir(follow_symlinks=False):
             found.append((entry.name, Path(entry.path)))
         elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".zip"):
             found.append((entry.name, Path(entry.path)))
         else:
-            log.warning("ignored %r: a submission is a folder or a .zip", entry.name)
+            log_skipped("ignored %r: a submission is a folder or a .zip", entry.name)
     return found
 
 
@@ -201,29 +240,63 @@ def _hidden(part: str) -> bool:
     return part.startswith(".") or part in _SKIPPED_DIRS
 
 
+def _kit_file(name: str) -> bool:
+    """A file the kit hands out beside the modules: a chapter's package marker, a public test."""
+    return name == "__init__.py" or (name.startswith("test_") and name.endswith(".py"))
+
+
+def places_of(filename: str, wanted: set[str]) -> list[str]:
+    """The wanted paths a bare `<module>.py` could stand for: one when a single chapter has
+    that module (it is placed there), several when chapters share the name (it is not)."""
+    return sorted(w for w in wanted if w.rsplit("/", 1)[-1] == filename)
+
+
+def _target(parts: tuple[str, ...], wanted: set[str], depths: set[int],
+            chapters: set[str]) -> tuple[str | None, bool, list[str]]:
+    """(the wanted path a file at `parts` stands for or None, whether it is bare, the
+    wanted paths it could stand for)."""
+    suffixes = ("/".join(parts[-k:]) for k in sorted(depths) if len(parts) >= k)
+    placed = next((t for t in suffixes if t in wanted), None)
+    if placed is not None:
+        return placed, False, [placed]
+    if len(parts) >= 2 and parts[-2] in chapters:     # in a chapter's folder, not one of its modules
+        return None, False, []
+    places = places_of(parts[-1], wanted)
+    return (places[0] if len(places) == 1 else None), True, places
+
+
+def _ambiguous(path: str, places: list[str]) -> str:
+    chapters = " and ".join(p.split("/")[0] for p in places)
+    return (f"did not take {path}: {chapters} each have a module of that name; put it in its "
+            f"chapter's folder ({' or '.join(places)})")
+
+
 def _choose(candidates: list, wanted: set[str]) -> tuple[dict, list[str]]:
-    """For each wanted path, the shallowest candidate ending with it.
+    """For each wanted path, the candidate standing for it: a copy in its chapter's folder
+    before a bare one (`places_of`), then the shallowest.
 
     `candidates` are (parts, handle) pairs; returns ({wanted path: handle}, notes).
     Code files that are not taken are named in one note, so a student whose
     helper module or misplaced file was left out can see why.
     """
     depths = {len(w.split("/")) for w in wanted}
+    chapters = {w.split("/")[0] for w in wanted if "/" in w}
+    found = [(parts, handle, *_target(parts, wanted, depths, chapters))
+             for parts, handle in candidates if not any(_hidden(p) for p in parts[:-1])]
     chosen, where, ignored, notes = {}, {}, [], []
-    for parts, handle in sorted(candidates, key=lambda c: (len(c[0]), c[0])):  # stable: archive order
-        if any(_hidden(p) for p in parts[:-1]):
-            continue
+    for parts, handle, target, bare, places in sorted(found, key=lambda f: (f[3], len(f[0]), f[0])):
         path = "/".join(parts)
-        match = next((t for t in ("/".join(parts[-k:]) for k in depths if len(parts) >= k) if t in wanted), None)
-        if match is not None and match not in chosen:
-            chosen[match], where[match] = handle, parts
-        elif match is not None and len(where[match]) == len(parts):
-            notes.append(f"several copies of {match}: took {'/'.join(where[match])}, not {path}")
-        elif parts[-1].endswith((".py", ".pth")):
+        if target is not None and target not in chosen:
+            chosen[target], where[target] = handle, (bare, len(parts), path)
+        elif target is not None and where[target][:2] == (bare, len(parts)):
+            notes.append(f"several copies of {target}: took {where[target][2]}, not {path}")
+        elif len(places) > 1:
+            notes.append(_ambiguous(path, places))
+        elif parts[-1].endswith((".py", ".pth")) and not _kit_file(parts[-1]):
             ignored.append(path)
     if ignored:
         more = f" and {len(ignored) - 5} more" if len(ignored) > 5 else ""
-        notes.append(f"ignored {len(ignored)} code file(s) that grading.toml does not ask for: "
+        notes.append(f"ignored {len(ignored)} code file(s) that are not graded: "
                      f"{', '.join(ignored[:5])}{more}")
     return chosen, notes
 

@@ -99,6 +99,74 @@ def test_folders_and_zips_at_the_top_or_wrapped(tmp_path):
             assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644)
 
 
+def test_bare_files_are_placed_by_module_name(tmp_path):
+    """Issue 13, item 9: students hand in `activations.py` without its chapter's folder, at the
+    top of a folder or zip or inside the folder they worked in; each module name is one
+    chapter's, so it is placed there, and the same files grade the same (same digest)."""
+    subs = tmp_path / "subs"
+    write(subs / "alice", {"activations.py": ACT, "losses.py": LOSS, "notes.py": EVIL})
+    make_zip(subs / "bob.zip", {"hw2/activations.py": ACT, "hw2/losses.py": LOSS})
+    write(subs / "carol", {"ch2/activations.py": ACT, "ch2/losses.py": LOSS})
+    got = run(tmp_path)
+    assert got["alice"].files == got["bob"].files == ["ch2/activations.py", "ch2/losses.py"]
+    assert got["alice"].digest == got["bob"].digest == got["carol"].digest
+    assert got["bob"].problems == []
+    assert any("notes.py" in p for p in got["alice"].problems)       # the rest is still noted
+
+
+def test_a_copy_in_its_chapters_folder_wins_over_a_bare_one(tmp_path):
+    write(tmp_path / "subs/alice", {"activations.py": EVIL, "ch2/activations.py": ACT,
+                                    "ch6/losses.py": EVIL})          # another chapter's folder: not bare
+    sub = run(tmp_path, WANTED | {"ch6/attention.py"})["alice"]
+    assert sub.files == ["ch2/activations.py"] and (sub.root / "ch2/activations.py").read_bytes() == ACT
+    assert any("activations.py" in p and "ch6/losses.py" in p for p in sub.problems)
+
+
+def test_a_bare_file_two_chapters_could_own_gets_one_line(tmp_path):
+    wanted = WANTED | {"ch3/activations.py"}
+    write(tmp_path / "subs/alice", {"activations.py": EVIL, "losses.py": LOSS})
+    sub = run(tmp_path, wanted)["alice"]
+    assert sub.files == ["ch2/losses.py"]
+    (note,) = sub.problems
+    assert "\n" not in note and "did not take activations.py" in note
+    assert "ch2/activations.py or ch3/activations.py" in note            # what would be right
+
+
+def test_a_zipped_chapter_folder_as_handed_out_is_no_problem(tmp_path):
+    """Issue 13, item 9: a zip of `ch2/` with its `__init__.py` and public tests is not "a
+    problem with the submission"."""
+    make_zip(tmp_path / "subs/alice.zip", {"ch2/__init__.py": b"", "ch2/activations.py": ACT,
+                                           "ch2/test_activations.py": b"", "ch2/losses.py": LOSS,
+                                           "ch2/__pycache__/losses.cpython-311.pyc": b""})
+    sub = run(tmp_path)["alice"]
+    assert sub.files == ["ch2/activations.py", "ch2/losses.py"] and sub.problems == []
+
+
+def test_gradescope_uploads_are_placed_by_ingest(tmp_path):
+    """One owner of the placement: Gradescope's upload is copied as it is and ingest places it."""
+    from autograder.gradescope import lay_out
+
+    upload = write(tmp_path / "upload", {"activations.py": ACT, "ch2/losses.py": LOSS, "README.md": b"hi"})
+    (upload / "link.py").symlink_to(upload / "activations.py")
+    lay_out(upload, tmp_path / "subs" / "submission")
+    assert sorted(str(p.relative_to(tmp_path / "subs")) for p in (tmp_path / "subs").rglob("*.py")) == [
+        "submission/activations.py", "submission/ch2/losses.py"]
+    assert run(tmp_path)["submission"].files == ["ch2/activations.py", "ch2/losses.py"]
+
+
+@pytest.mark.parametrize("case, says", [
+    ("missing", "is not a folder"), ("empty", "no submission in"), ("chapters", "one student's work (it holds ch2/)"),
+    ("bare", "one student's work (it holds activations.py)"), ("class", None)])
+def test_a_folder_that_is_not_a_class_is_said_in_one_line(tmp_path, case, says):
+    subs = tmp_path / "subs"
+    layouts = {"empty": {"notes.txt": b""}, "chapters": {"ch2/activations.py": ACT},
+               "bare": {"activations.py": ACT}, "class": {"alice/activations.py": ACT}}
+    if case != "missing":
+        write(subs, layouts[case])
+    problem = ing.not_a_class(subs, WANTED)
+    assert problem == says if says is None else (says in problem and "one folder or .zip per student" in problem)
+
+
 def test_real_grading_toml_is_the_default(tmp_path):
     write(tmp_path / "subs/alice", {"ch2/activations.py": ACT, "ch2/notanexercise.py": EVIL})
     sub = ingest(tmp_path / "subs", tmp_path / "ws")[0]
@@ -130,7 +198,8 @@ def test_shipped_code_never_reaches_the_workspace(tmp_path):
     assert got["alice"].files == ["ch2/activations.py", "ch2/losses.py"]
     assert got["bob"].files == ["ch2/activations.py"]
     note = " ".join(got["alice"].problems)
-    assert "ignored 8 code file(s)" in note and "and 3 more" in note    # named, capped at 5
+    assert "ignored 7 code file(s)" in note and "and 2 more" in note    # named, capped at 5
+    assert "__init__" not in note                                       # what the kit hands out
 
 
 # ------------------------------------------------------------------ hostile folders
@@ -346,7 +415,7 @@ def test_loose_files_and_symlinked_entries_are_skipped_with_a_log(tmp_path, capl
     with caplog.at_level(logging.WARNING, logger=ing.__name__):
         got = run(tmp_path)
     assert list(got) == ["alice", "ch2"]     # a folder at the top is a student, even a misplaced one
-    assert got["ch2"].files == []
+    assert got["ch2"].files == ["ch2/activations.py"]     # whose bare file is placed by its name
     logged = caplog.text
     assert "README.txt" in logged and "'mallory': symbolic links" in logged and "mallory2.zip" in logged
 
