@@ -35,6 +35,7 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
+from autograder.layout import module_path
 from autograder.outcomes import Outcome
 from autograder.score import ExerciseResult
 
@@ -166,6 +167,50 @@ def _summary_lines(info: dict) -> list[str]:
     return lines
 
 
+# -- what to fix first ----------------------------------------------------------------------
+
+MAX_FIX_FIRST = 3       # entries at the top of the feedback pages
+MAX_REASON_CHARS = 300  # each entry's reason: its first line, cut here
+
+
+@dataclasses.dataclass
+class ToFix:
+    what: str       # an exercise id, or a module file (`ch2/losses.py`) when the module does not import
+    score: float
+    max_score: float
+    reason: str     # one line
+    hint: str
+
+    @property
+    def lost(self) -> float:
+        return self.max_score - self.score
+
+
+def fix_first(results: list[ExerciseResult], at_most: int = MAX_FIX_FIRST) -> list[ToFix]:
+    """The exercises that lost the most points, most first (ties in grading order), each with
+    its reason and hint. The exercises of a module that does not import are one entry, the
+    module: one fix gives them all a chance."""
+    entries: dict[str, ToFix] = {}
+    for r in results:
+        if r.score >= r.max_score:
+            continue
+        what = module_path(r.exercise.chapter, r.exercise.module) if r.status == Outcome.IMPORT else r.exercise.id
+        entry = entries.setdefault(what, ToFix(what, 0.0, 0.0, _first_line(r.message), r.hint))
+        entry.score += r.score
+        entry.max_score += r.max_score
+    ranked = sorted(entries.values(), key=lambda e: -e.lost)   # stable: grading order among ties
+    return ranked[:at_most]
+
+
+def _first_line(message: str) -> str:
+    line = next((line.strip() for line in (message or "").split("\n") if line.strip()), "")
+    return line if len(line) <= MAX_REASON_CHARS else line[:MAX_REASON_CHARS] + " " + TRUNCATED
+
+
+def _lost_text(entry: ToFix) -> str:
+    return f"{points_text(round(entry.score, 2))} / {points_text(round(entry.max_score, 2))} points"
+
+
 # -- the terminal table (autograder check) ---------------------------------------------------
 
 def table(results: list[ExerciseResult]) -> str:
@@ -268,6 +313,7 @@ def _render_md(student: str, results, info, shown: int) -> str:
     total, maximum = _total(results)
     out = [f"# Feedback for {_md_code(student)}", "",
            f"**Total: {points_text(total)} / {points_text(maximum)} points**", ""]
+    out += _md_fix_first(results)
     out += [f"- {_md_inline(line)}" for line in _summary_lines(info)]
     if info["problems"]:
         out += ["", "## Problems with the submission", ""]
@@ -291,6 +337,18 @@ def _render_md(student: str, results, info, shown: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def _md_fix_first(results) -> list[str]:
+    entries = fix_first(results)
+    if not entries:
+        return []
+    out = ["## What to fix first", ""]
+    for e in entries:
+        out.append(f"1. {_md_code(e.what)}: {_lost_text(e)}. {_md_inline(e.reason)}")
+        if e.hint:
+            out.append(f"   **Known mistake:** {_md_inline(e.hint)}")
+    return out + [""]
+
+
 # -- feedback.html -------------------------------------------------------------------------
 
 _CSS = """
@@ -304,6 +362,9 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}td.pts{white-space:nowr
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.5rem;margin:.3rem 0;
 font-size:.85rem;max-height:30rem;overflow:auto}.hint{background:#fff6d6;padding:.3rem .5rem}
 .problems{background:#fdecea;border:1px solid #f5c2c0;padding:.5rem 1rem}
+.fix{background:#eef4fb;border:1px solid #c5d8ee;padding:.4rem 1rem;margin:0 0 1rem}
+.fix h2{font-size:1.15rem;margin:.3rem 0}.fix ol{margin:.2rem 0;padding-left:1.4rem}
+.fix li{margin:.35rem 0}.fix .why{font-size:.9rem}
 """.strip()
 
 
@@ -322,6 +383,7 @@ def _render_html(student: str, results, info, shown: int | None = None) -> str:
            f"<h1>Feedback for {_e(student)}</h1>",
            f'<p class="total">Total: <strong>{_e(points_text(total))} / {_e(points_text(maximum))}'
            "</strong> points</p>"]
+    out += _html_fix_first(results)
     summary = _summary_lines(info)
     if summary:
         out.append("<p>" + "<br>".join(_e(line) for line in summary) + "</p>")
@@ -347,6 +409,19 @@ def _render_html(student: str, results, info, shown: int | None = None) -> str:
         out.append(f"<p>{_e(_more(results, shown))}</p>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _html_fix_first(results) -> list[str]:
+    entries = fix_first(results)
+    if not entries:
+        return []
+    out = ['<div class="fix"><h2>What to fix first</h2><ol>']
+    for e in entries:
+        hint = f'<div class="hint"><strong>Known mistake:</strong> {_e(e.hint)}</div>' if e.hint else ""
+        out.append(f"<li><code>{_e(e.what)}</code>: <strong>{_e(_lost_text(e))}</strong>"
+                   f'<div class="why">{_e(e.reason)}</div>{hint}</li>')
+    out.append("</ol></div>")
+    return out
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -423,20 +498,32 @@ def csv_cell(value):
 
 def write_grades_csv(path: Path, exercises: list[str], scores: dict[str, dict[str, float]],
                      totals: Mapping[str, float] | None = None) -> None:
-    """A row per student (sorted), a column per exercise id, then the total.
+    """A row per student (sorted), a column per exercise id, a total per chapter (`ch2 total`),
+    then the total.
 
     `totals` (student -> total) defaults to the sum of the row; an exercise missing from a
-    student's scores leaves an empty cell."""
+    student's scores leaves an empty cell, and so does a chapter none of whose exercises is there."""
+    by_chapter: dict[str, list[str]] = {}
+    for ex in exercises:
+        by_chapter.setdefault(ex.split(".")[0], []).append(ex)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([csv_cell(c) for c in ["student", *exercises, "total"]])
+    writer.writerow([csv_cell(c) for c in ["student", *exercises, *(f"{ch} total" for ch in by_chapter),
+                                           "total"]])
     for student in sorted(scores):
         row = scores[student]
         total = totals[student] if totals is not None and student in totals else \
             round(sum(row.get(ex, 0.0) for ex in exercises), 2)
         writer.writerow([csv_cell(student)]
                         + [csv_cell(row[ex]) if ex in row else "" for ex in exercises]
+                        + [_chapter_total(row, ids) for ids in by_chapter.values()]
                         + [csv_cell(total)])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(path, buffer.getvalue(), newline="")
+
+
+def _chapter_total(row: dict[str, float], exercises: list[str]):
+    if not any(ex in row for ex in exercises):
+        return ""
+    return csv_cell(round(sum(row.get(ex, 0.0) for ex in exercises), 2))

@@ -17,6 +17,7 @@ from autograder.report import (
     _render_html,
     cap_text,
     csv_cell,
+    fix_first,
     write_grades_csv,
     write_student_outputs,
 )
@@ -81,8 +82,45 @@ def test_feedback_names_points_status_failure_and_known_mistake(tmp_path):
         assert "values differ at [0, 3]" in text
         assert "use x > 0" in text and "Known mistake" in text
         assert "uses torch.nn.functional.linear" in text
-        assert text.index("refused file: conftest.py") < text.index(RELU.id)  # problems on top
+        assert text.index("refused file: conftest.py") < text.index("Exercises")  # problems above the table
         assert "12.3 s" in text
+
+
+def _lost(exercise: Exercise, score: float, status: str, message: str = "", hint: str = "") -> ExerciseResult:
+    return ExerciseResult(exercise, score, Outcome(status), 0, 1, message, hint)
+
+
+def test_what_to_fix_first_is_what_lost_the_most():
+    """Issue 13, item 10: the exercises that lost the most points, most first, each with its
+    one-line reason and hint; the exercises of a module that does not import are one entry."""
+    losses = [Exercise(f"ch2.losses.{n}", p, 10.0, ()) for n, p in (("nll", 6), ("ce", 8))]
+    cant_import = "ch2/losses.py does not import: SyntaxError: expected ':' (line 31)"
+    results = [ExerciseResult(RELU, 1.0, Outcome.PASSED, 3, 0),
+               _lost(BACKWARD, 1.5, "partial", "values differ\nsecond line", "use x > 0"),
+               _lost(LINEAR, 0.0, "failed", "got nan"),
+               *(_lost(ex, 0.0, "import", cant_import) for ex in losses)]
+    entries = fix_first(results)
+    assert [(e.what, e.lost) for e in entries] == [("ch2/losses.py", 14), (LINEAR.id, 3), (BACKWARD.id, 0.5)]
+    assert entries[0].reason == cant_import
+    assert (entries[2].reason, entries[2].hint) == ("values differ", "use x > 0")   # its first line
+    many = [_lost(Exercise(f"ch2.m.e{i}", 1 + i % 3, 10.0, ()), 0.0, "failed", f"e{i}") for i in range(12)]
+    assert [e.lost for e in fix_first(many)] == [3, 3, 3]                 # a few, the costliest
+    assert [e.what for e in fix_first(many, at_most=5)][-2:] == ["ch2.m.e11", "ch2.m.e1"]   # ties: in order
+    assert fix_first(results[:1]) == []
+
+
+def test_feedback_opens_with_what_to_fix_first(tmp_path):
+    results = sample_results()
+    write_student_outputs(tmp_path, "alice", results, {**INFO, "problems": ["refused x"] * 20})
+    for name, heading in (("feedback.html", "<h2>Exercises"), ("feedback.md", "## Exercises")):
+        text = outputs(tmp_path, "alice")[name]
+        top = text[:text.index(heading)]
+        fix = top.index("What to fix first")
+        assert fix < top.index("refused x") and fix < top.index("Grading time")   # before anything else
+        assert top.index(LINEAR.id) < top.index(BACKWARD.id)        # 3 points lost before 1
+        assert "uses torch.nn.functional.linear" in top and "use x &gt; 0" in top
+    write_student_outputs(tmp_path, "bob", results[:1], INFO)
+    assert all("What to fix first" not in text for text in outputs(tmp_path, "bob").values())
 
 
 class _Tags(HTMLParser):
@@ -96,7 +134,7 @@ class _Tags(HTMLParser):
 
 
 OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "strong", "br",
-            "div", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "pre", "code"}
+            "div", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "pre", "code"}
 OUR_ATTRS = {"lang", "charset", "http-equiv", "content", "name", "class"}
 
 
@@ -219,26 +257,37 @@ def test_grades_csv_rows_columns_and_totals(tmp_path):
                                                                   LINEAR.id: 2.25}}
     write_grades_csv(tmp_path / "grades.csv", [RELU.id, BACKWARD.id, LINEAR.id], scores)
     assert read_csv(tmp_path / "grades.csv") == [
-        ["student", RELU.id, BACKWARD.id, LINEAR.id, "total"],
-        ["alice", "1", "2", "2.25", "5.25"],
-        ["bob", "1", "0.5", "", "1.5"],                  # a missing exercise: an empty cell
+        ["student", RELU.id, BACKWARD.id, LINEAR.id, "ch2 total", "total"],
+        ["alice", "1", "2", "2.25", "5.25", "5.25"],
+        ["bob", "1", "0.5", "", "1.5", "1.5"],          # a missing exercise: an empty cell
     ]
     write_grades_csv(tmp_path / "grades.csv", [RELU.id], scores, totals={"alice": 9, "bob": 8.5})
     assert [row[-1] for row in read_csv(tmp_path / "grades.csv")] == ["total", "9", "8.5"]
+
+
+def test_grades_csv_has_a_total_per_chapter(tmp_path):
+    """Issue 13, item 10: a column per chapter's total (for a course that grades chapters
+    separately), beside the overall total; a chapter with none of its exercises is empty."""
+    attention = "ch6.attention.causal_mask"
+    scores = {"alice": {RELU.id: 1, BACKWARD.id: 1.5, attention: 3}, "bob": {RELU.id: 0.5}}
+    write_grades_csv(tmp_path / "grades.csv", [RELU.id, BACKWARD.id, attention], scores)
+    rows = [dict(zip(read_csv(tmp_path / "grades.csv")[0], row)) for row in read_csv(tmp_path / "grades.csv")[1:]]
+    assert [(r["student"], r["ch2 total"], r["ch6 total"], r["total"]) for r in rows] == [
+        ("alice", "2.5", "3", "5.5"), ("bob", "0.5", "", "0.5")]
 
 
 def test_grades_csv_cannot_hold_a_formula(tmp_path):
     scores = {name: {RELU.id: 1.0, "=1+1": 0.5} for name in HOSTILE_NAMES + ["alice"]}
     write_grades_csv(tmp_path / "grades.csv", [RELU.id, "=1+1"], scores)
     rows = read_csv(tmp_path / "grades.csv")
-    assert rows[0] == ["student", RELU.id, "'=1+1", "total"]
+    assert rows[0] == ["student", RELU.id, "'=1+1", "ch2 total", "'=1+1 total", "total"]
     names = {row[0] for row in rows[1:]}
     assert names == {"'" + n.replace("\r", "\n") for n in HOSTILE_NAMES} | {"alice"}   # CR: cleaned
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     for row in rows[1:]:
-        assert [float(c) for c in row[1:]] == [1.0, 0.5, 1.5]   # numbers stay numbers
+        assert [float(c) for c in row[1:]] == [1.0, 0.5, 1.0, 0.5, 1.5]   # numbers stay numbers
 
 
 def test_csv_cell_neutralises_strings_but_not_numbers():
@@ -255,6 +304,6 @@ def test_gradebook_to_exports_round_trip(tmp_path):
                          {r["student"]: r["total"] for r in rows})
         results, info = gb.results("alice", {e.id: e for e in (RELU, BACKWARD, LINEAR)})
     write_student_outputs(tmp_path / "out", "alice", results, info)
-    assert read_csv(tmp_path / "grades.csv")[1:] == [["'-bob", "1", "1", "", "2"],
-                                                     ["alice", "1", "1", "0", "2"]]
+    assert read_csv(tmp_path / "grades.csv")[1:] == [["'-bob", "1", "1", "", "2", "2"],
+                                                     ["alice", "1", "1", "0", "2", "2"]]
     assert json.loads((tmp_path / "out" / "alice" / "results.json").read_text())["score"] == 2.0
