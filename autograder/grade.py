@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import chapter_exercises, chapters
-from autograder.gradebook import Gradebook
-from autograder.ingest import Submission, ingest
-from autograder.layout import KIT
+from autograder.gradebook import Gradebook, results_of
+from autograder.ingest import Submission, ingest, not_a_class
+from autograder.layout import KIT, module_path
 from autograder.outcomes import Outcome
 from autograder.report import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.score import ExerciseResult, score_all
@@ -55,6 +55,23 @@ class UnsafeSandbox(CannotGrade):
     """This machine cannot protect the grade from student code (see Isolation.weaknesses)."""
 
 
+def check_request(submissions: Path, out: Path, chapter_list: list[str]) -> None:
+    """Raise CannotGrade, before anything is written, for a request that cannot be right."""
+    unknown = [ch for ch in chapter_list if ch not in chapters()]
+    if unknown:
+        raise CannotGrade(f"no chapter {', '.join(unknown)} in grading.toml: --chapter takes "
+                          f"{' or '.join(chapters())} (or leave it out to grade every chapter)")
+    problem = not_a_class(submissions)
+    if problem:
+        raise CannotGrade(problem)
+    if out.exists() and not out.is_dir():
+        raise CannotGrade(f"--out {out} is a file: give a folder for the grades (it is made if needed)")
+    inside = submissions.resolve()
+    if out == inside or inside in out.parents:
+        raise CannotGrade(f"--out {out} is inside {submissions}, where it would be taken for a student: "
+                          f"write the grades elsewhere, e.g. --out {inside.parent / 'grades'}")
+
+
 # ------------------------------------------------------- inside a grading process
 
 def _init_grading_process():
@@ -78,11 +95,8 @@ def grade_submission(settings: RunSettings, chapter_list: list[str]) -> tuple[li
 
 @dataclass
 class Summary:
-    graded: int = 0
-    skipped: int = 0
-    import_errors: int = 0
-    timed_out: int = 0
-    policy: int = 0
+    graded: int = 0       # this run
+    skipped: int = 0      # this run: unchanged since they were graded
     lines: list[str] = field(default_factory=list)
 
 
@@ -123,15 +137,14 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
           chapter_list: list[str] | None = None, submission_seconds: float = 900,
           shard: tuple[int, int] | None = None, backend: str = "local", unsafe: bool = False) -> Summary:
+    out = Path(out).resolve()
+    chapter_list = chapter_list or chapters()
+    check_request(Path(submissions), out, chapter_list)
+
     import torch
 
     from autograder.sandbox import describe_isolation, isolation_for
 
-    out = Path(out).resolve()
-    if not Path(submissions).is_dir():
-        raise CannotGrade(f"{submissions} is not a folder: give the folder that holds one folder or .zip per "
-                          "student (or nbgrader's submitted/)")
-    chapter_list = chapter_list or chapters()
     isolation, image = isolation_for(backend, torch.cuda.is_available())
     weaknesses = isolation.weaknesses()
     if isolation.keeps_root or (weaknesses and not unsafe):
@@ -145,9 +158,6 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
     for weakness in weaknesses:
         print(f"  NOT SAFE (--unsafe): {weakness}", file=sys.stderr)
     everyone = ingest(Path(submissions), out / ".workspace")
-    if not everyone:
-        raise CannotGrade(f"no submission in {submissions}: it should hold one folder or .zip per student "
-                          "(or be nbgrader's submitted/)")
     subs = [s for s in everyone if in_shard(s.student, shard)]
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: {len(subs)} submission(s)", file=sys.stderr)
@@ -188,13 +198,11 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
 
 
 def _record(book, out, sub: Submission, digest, results, info, summary: Summary):
-    info = {**info, "status": _status(results, info), "problems": sub.problems}
+    info = {**info, "status": _status(results, info), "problems": sub.problems, "files": sub.files,
+            "timed_out": [r.exercise.id for r in results if r.timed_out]}
     book.record(sub.student, digest, results, info)
     write_student_outputs(out, sub.student, results, info)
     summary.graded += 1
-    summary.import_errors += info["status"] == "import error"
-    summary.timed_out += info["status"] == "timed out"
-    summary.policy += any(r.status == Outcome.POLICY for r in results)
 
 
 def _write_csv(book, out: Path, chapter_list):
@@ -218,12 +226,55 @@ def write_class_outputs(book: Gradebook, out: Path) -> None:
 
 def _summary_lines(book, chapter_list, summary: Summary) -> list[str]:
     scores = book.scores()
-    lines = [f"graded {summary.graded}, skipped (unchanged) {summary.skipped}, failed to import "
-             f"{summary.import_errors}, timed out {summary.timed_out}, policy violations {summary.policy}",
-             f"{len(scores)} student(s) in the gradebook; mean score per exercise:"]
+    lines = [f"graded {summary.graded}, skipped (unchanged) {summary.skipped}",
+             f"{len(scores)} student(s) in the gradebook; " + who_needs_a_look(book.rows()),
+             "mean score per exercise:"]
     for ch in chapter_list:
         for ex in chapter_exercises(ch):
             values = [s.get(ex.id, 0.0) for s in scores.values()]
             mean = sum(values) / len(values) if values else 0.0
             lines.append(f"  {ex.id:<48} {mean:6.2f} / {ex.points:g}")
     return lines
+
+
+# ------------------------------------------------------------- who needs a look
+
+MAX_NAMED = 10     # students named per kind of trouble; the rest are counted
+
+
+def who_needs_a_look(rows: list[dict]) -> str:
+    """One line naming the students whose grade needs a look, from the gradebook's rows:
+    `failed to import: carol (ch2/losses.py); timed out: dave (relu); policy violations: eve (3 exercises)`."""
+    kinds: dict[str, list[str]] = {"failed to import": [], "missing files": [], "timed out": [],
+                                   "policy violations": []}
+    for row in rows:
+        for kind, what in _troubles(row).items():
+            if what:
+                kinds[kind].append(f"{row['student']} ({what})")
+    parts = [f"{kind}: {_named(students)}" for kind, students in kinds.items() if students]
+    return "; ".join(parts) or "none failed to import, timed out or broke the policy"
+
+
+def _troubles(row: dict) -> dict[str, str]:
+    """What went wrong for one student, by kind (empty text: nothing of that kind)."""
+    results, info = results_of(row)
+    not_imported = list(dict.fromkeys(module_path(r.exercise.chapter, r.exercise.module) for r in results
+                                      if r.status == Outcome.IMPORT))
+    taken = set(info.get("files", not_imported))      # gradebooks written before "files": all imported
+    name = {r.exercise.id: r.exercise.name for r in results}
+    timed_out = [name.get(i, i) for i in info.get("timed_out", [])]
+    policy = sum(r.status == Outcome.POLICY for r in results)
+    return {"failed to import": _listed([m for m in not_imported if m in taken], "files"),
+            "missing files": _listed([m for m in not_imported if m not in taken], "files"),
+            "timed out": _listed(timed_out, "exercises") or (f"{info['timeouts']} tests"
+                                                            if info.get("timeouts") else ""),
+            "policy violations": f"{policy} exercise{'s' * (policy != 1)}" if policy else ""}
+
+
+def _listed(items: list[str], what: str, at_most: int = 3) -> str:
+    return ", ".join(items) if len(items) <= at_most else f"{len(items)} {what}"
+
+
+def _named(students: list[str]) -> str:
+    more = len(students) - MAX_NAMED
+    return ", ".join(students[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")

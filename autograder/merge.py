@@ -8,10 +8,16 @@ gone from SUBMISSIONS.
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from autograder.gradebook import Gradebook, results_of
 from autograder.report import remove_student_outputs
+
+
+class CannotMerge(Exception):
+    """The shards cannot be merged; the message says why and what would be right (one line for the CLI).
+    Raised before OUT is touched."""
 
 
 def merge(shard_outs: list[Path], out: Path) -> int:
@@ -20,20 +26,40 @@ def merge(shard_outs: list[Path], out: Path) -> int:
     from autograder.grade import write_class_outputs
 
     out = Path(out)
-    source_of: dict[str, tuple[str, Path]] = {}
+    rows = shard_rows(list(map(Path, shard_outs)), out)
     with Gradebook(out / "gradebook.sqlite") as book:
-        for shard in map(Path, shard_outs):
-            path = shard / "gradebook.sqlite"
-            if not path.is_file():
-                raise FileNotFoundError(f"{shard}: no gradebook.sqlite (is it the --out of a grade run?)")
-            with Gradebook(path) as part:
-                for row in part.rows():
-                    student, digest = row["student"], row["digest"]
-                    if student in source_of and source_of[student][0] != digest:
-                        raise ValueError(f"{student} is in {source_of[student][1]} and {shard} "
-                                         "with different content")
-                    source_of[student] = (digest, shard)
-                    book.record(student, digest, *results_of(row))
-        remove_student_outputs(out, book.keep_only(source_of), source_of)   # an earlier merge's
+        for row in rows.values():
+            book.record(row["student"], row["digest"], *results_of(row))
+        remove_student_outputs(out, book.keep_only(rows), rows)   # an earlier merge's
         write_class_outputs(book, out)
         return len(book.students())
+
+
+def shard_rows(shards: list[Path], out: Path) -> dict[str, dict]:
+    """Every student's gradebook row from the shards' gradebooks, by student."""
+    rows: dict[str, dict] = {}
+    source: dict[str, Path] = {}
+    for shard in shards:
+        for row in _gradebook_rows(shard, out):
+            student = row["student"]
+            if student in rows and rows[student]["digest"] != row["digest"]:
+                raise CannotMerge(f"{student} is in {source[student]} and {shard} with different content: "
+                                  "merge the shards of one class, graded from the same SUBMISSIONS")
+            rows[student], source[student] = row, shard
+    return rows
+
+
+def _gradebook_rows(shard: Path, out: Path) -> list[dict]:
+    what = "give the --out folders of `autograder grade SUBMISSIONS --shard K/N --out OUT_K`"
+    if not shard.is_dir():
+        raise CannotMerge(f"{shard} is not a folder: {what}")
+    if shard.resolve() == out.resolve():
+        raise CannotMerge(f"--out {out} is also a shard: merge into a new folder, e.g. --out grades")
+    path = shard / "gradebook.sqlite"
+    if not path.is_file():
+        raise CannotMerge(f"{shard} holds no gradebook.sqlite, so it is not the output of a grade run: {what}")
+    try:
+        with Gradebook(path) as part:
+            return part.rows()
+    except (sqlite3.Error, ValueError) as exc:
+        raise CannotMerge(f"{path} is not a gradebook this autograder can read ({exc}): {what}") from None

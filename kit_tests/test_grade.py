@@ -58,7 +58,31 @@ def test_demo_class_gets_what_it_deserves(demo):
     # his unstable log_softmax also feeds cross_entropy in the same module; other modules are right
     affected = wrong | {"ch2.losses.cross_entropy", "ch2.losses.cross_entropy_backward"}
     assert all(bob[e] == POINTS[e] for e in POINTS if e not in affected)
-    assert "graded 5" in proc.stdout and "failed to import 1" in proc.stdout
+    assert "graded 5, skipped (unchanged) 0" in proc.stdout
+
+
+def test_the_summary_names_names(demo):
+    """Issue 13, item 10: who failed to import what, who timed out where, who broke the policy."""
+    _, proc, _ = demo
+    assert ("5 student(s) in the gradebook; failed to import: broken_carol (ch2/losses.py); "
+            "timed out: hanging_dave (relu); policy violations: cheating_eve (3 exercises)") in proc.stdout
+
+
+def test_grades_csv_has_a_total_per_chapter(demo):
+    out, _, _ = demo
+    with open(out / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert all(float(row["ch2 total"]) == float(row["total"]) for row in rows)   # --chapter ch2
+    assert "ch6 total" not in rows[0]
+
+
+def test_feedback_opens_with_what_to_fix_first(demo):
+    """Issue 13, item 10: partial_bob reads first what cost him the most, with reason and hint."""
+    out, _, _ = demo
+    page = (out / "partial_bob" / "feedback.html").read_text()
+    top = page[:page.index("<h2>Exercises")]
+    assert top.index("What to fix first") < top.index("ch2.mlp.mlp_backward")   # 10 points, nearly all lost
+    assert "it is the sum over the N rows" in top                                 # its hint, up there too
 
 
 def test_demo_feedback_names_mistakes_and_reasons(demo):
@@ -66,7 +90,8 @@ def test_demo_feedback_names_mistakes_and_reasons(demo):
     bob = (out / "partial_bob" / "feedback.md").read_text()
     assert "torch's derivative there is 0" in bob                    # the named mistake
     carol = (out / "broken_carol" / "feedback.md").read_text()
-    assert "does not import" in carol and "SyntaxError" in carol
+    line = (DEMO / "broken_carol" / "ch2" / "losses.py").read_text().splitlines().index("def log_softmax(x, dim)")
+    assert f"ch2/losses.py does not import: SyntaxError: expected ':' (line {line + 1})" in carol
     eve = json.loads((out / "cheating_eve" / "results.json").read_text())
     relu = next(t for t in eve["tests"] if t["name"] == "ch2.activations.relu")
     assert "policy violation" in relu["output"] and "torch.nn.functional.relu" in relu["output"]
@@ -236,16 +261,88 @@ def test_what_the_grader_writes_is_safe_to_open(tmp_path):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, where
 
 
-@pytest.mark.parametrize("what", ["missing", "empty"])
-def test_a_folder_without_submissions_gets_one_line(tmp_path, what):
-    """A missing or empty SUBMISSIONS folder: one line saying what is wrong and what would be right,
-    exit 2, and no OUT left behind by the missing one."""
-    subs = tmp_path / "subs"
-    if what == "empty":
-        subs.mkdir()
-    proc = run_autograder("grade", str(subs), "--out", str(tmp_path / "out"), "--chapter", "ch2", check=False)
+def test_a_syntax_error_costs_its_module_only(tmp_path):
+    """Issue 13, item 1 (grade): a missing `:` in activations.py gives its exercises 0 with the
+    one-line reason and line number, and every other module is scored as usual; students who
+    hand in bare files (item 9) are graded like the others, and the summary names both."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    source = (KIT.solution("ch2", "activations")).read_text()
+    line = source.splitlines().index("def relu(x):") + 1
+    _module(subs / "slip", source.replace("def relu(x):", "def relu(x)"))
+    shutil.copy(KIT.solution("ch2", "losses"), subs / "slip" / "ch2" / "losses.py")
+    (subs / "bare").mkdir()
+    shutil.copy(KIT.solution("ch2", "losses"), subs / "bare" / "losses.py")     # no ch2/ folder
+    proc = grade(subs, out, "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    slip, bare = per_exercise(out, "slip"), per_exercise(out, "bare")
+    tests = {t["name"]: t["output"] for t in json.loads((out / "slip" / "results.json").read_text())["tests"]}
+    for ex in (e for e in POINTS if e.startswith("ch2.activations.")):
+        assert slip[ex] == 0
+        assert f"ch2/activations.py does not import: SyntaxError: expected ':' (line {line})" in tests[ex]
+    for ex in (e for e in POINTS if e.startswith("ch2.losses.")):
+        assert slip[ex] == bare[ex] == POINTS[ex]
+    assert ("failed to import: slip (ch2/activations.py); missing files: bare (5 files), slip (4 files)"
+            in proc.stdout)
+
+
+BAD_REQUESTS = {       # what is wrong -> (arguments after `grade`, what the line must say)
+    "missing": (["{tmp}/subs"], "one folder or .zip per student"),
+    "empty": (["{tmp}/empty"], "no submission in"),
+    "no such chapter": (["{tmp}/subs", "--chapter", "ch9"], "--chapter takes ch2 or ch6"),
+    "one student's work": (["{tmp}/alice"], "put this work in a folder of its own"),
+    "out inside": (["{tmp}/class", "--out", "{tmp}/class/grades"], "write the grades elsewhere"),
+}
+
+
+@pytest.mark.parametrize("what", BAD_REQUESTS)
+def test_a_bad_grade_command_gets_one_line(tmp_path, what):
+    """Issue 13, item 2: a missing or empty SUBMISSIONS folder, a chapter that does not exist,
+    one student's folder instead of a class, OUT inside SUBMISSIONS: one line saying what is
+    wrong and what would be right, exit 2, nothing left behind."""
+    (tmp_path / "empty").mkdir()
+    _module(tmp_path / "alice", "")
+    _module(tmp_path / "class" / "bob", "")
+    args, says = BAD_REQUESTS[what]
+    args = [a.format(tmp=tmp_path) for a in args]
+    before = sorted(tmp_path.rglob("*"))
+    out = [] if "--out" in args else ["--out", tmp_path / "out"]
+    proc = run_autograder("grade", *args, *out, check=False)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].startswith("autograder grade: ")
-    assert "one folder or .zip per student" in proc.stderr and "Traceback" not in proc.stderr
-    if what == "missing":
-        assert not (tmp_path / "out").exists()
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]            # one line
+    assert proc.stderr.startswith("autograder grade: ") and says in proc.stderr
+    assert sorted(tmp_path.rglob("*")) == before                                 # no OUT, no .workspace
+
+
+def _gradebook(folder: Path, student: str, digest: str) -> Path:
+    from autograder.gradebook import Gradebook
+
+    with Gradebook(folder / "gradebook.sqlite") as book:
+        book.record(student, digest, [], {})
+    return folder
+
+
+MERGES = {
+    "missing shard": (lambda t: [t / "nowhere"], "is not a folder"),
+    "not a grade run": (lambda t: [_gradebook(t / "s1", "alice", "a"), t], "holds no gradebook.sqlite"),
+    "not a gradebook": (lambda t: [_fake_gradebook(t / "s2")], "is not a gradebook"),
+    "two classes": (lambda t: [_gradebook(t / "s1", "alice", "a"), _gradebook(t / "s2", "alice", "b")],
+                    "alice is in"),
+}
+
+
+def _fake_gradebook(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "gradebook.sqlite").write_text("not a database")
+    return folder
+
+
+@pytest.mark.parametrize("what", MERGES)
+def test_a_bad_merge_gets_one_line(tmp_path, what):
+    """Issue 13, item 2: merge of a missing folder, of one that no grade run wrote, of a broken
+    gradebook or of shards of two different classes: one line, exit 2, no OUT."""
+    make, says = MERGES[what]
+    proc = run_autograder("merge", *make(tmp_path), "--out", tmp_path / "merged", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("autograder merge: ") and says in proc.stderr
+    assert not (tmp_path / "merged").exists()
