@@ -71,9 +71,13 @@ def cmd_grade(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from autograder.merge import merge
+    from autograder.merge import CannotMerge, merge
 
-    count = merge(args.shard_outs, args.out)
+    try:
+        count = merge(args.shard_outs, args.out)
+    except CannotMerge as exc:
+        print(f"autograder merge: {exc}", file=sys.stderr)
+        return 2
     print(f"merged {len(args.shard_outs)} shard(s), {count} student(s): wrote {args.out}/grades.csv, "
           f"{args.out}/gradebook.sqlite and {args.out}/<student>/")
     return 0
