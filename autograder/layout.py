@@ -11,6 +11,10 @@
     tests/stand_ins.py                    trusted implementations that probes put in place of siblings
     kit_tests/alternatives/chN/<module>.py   a differently written correct solution
     examples/demo_class.toml, examples/submissions/   the demo class (generated)
+    requirements.txt                      what grading needs, pinned (students need part of it)
+
+What students get (`autograder release`, release.py) is laid out by `StudentBundle` (a folder
+DIR and DIR.zip) and `NbgraderCourse` (source/chN/, release/chN/, and submitted/ collected back).
 
 A submission (a student's folder, `assignments/`, `solutions/`, a mutant) is any folder
 with the `chN/<module>.py` layout: `Layout.module_file(folder, chapter, module)`.
@@ -39,6 +43,8 @@ class Layout:
         self.grading_toml = root / "grading.toml"
         self.engine = root / "autograder"
         self.public_conftest = self.engine / "public_conftest.py"
+        self.student_selfcheck = self.engine / "selfcheck.py"     # a bundle's selfcheck.py
+        self.requirements = root / "requirements.txt"
         self.solutions = root / "solutions"
         self.assignments = root / "assignments"
         self.hidden_tests = root / "tests"
@@ -52,6 +58,13 @@ class Layout:
 
     def stub(self, chapter: str, module: str) -> Path:
         return module_file(self.assignments, chapter, module)
+
+    def handed_out(self, chapter: str) -> list[str]:
+        """A chapter's files as students get them, relative to assignments/: what `generate` makes
+        from solutions/chN (its modules' stubs, public tests and scripts `chN/*.py`, its data `chN/data/*`)."""
+        folder = self.solutions / chapter
+        sources = [*sorted(folder.glob("*.py")), *sorted(folder.glob("data/*"))]
+        return [p.relative_to(self.solutions).as_posix() for p in sources if p.is_file()]
 
     def public_tests(self, chapter: str) -> list[Path]:
         """The public tests students run (`assignments/chN/test_*.py`)."""
@@ -80,6 +93,32 @@ class Layout:
         tests = self.hidden_tests
         return [self.grading_toml, *sorted(tests.rglob("*.py")), *sorted(tests.rglob("*.toml")),
                 *sorted(self.solutions.rglob("*.py"))]
+
+
+class StudentBundle:
+    """What `autograder release --out DIR` writes: the folder DIR and DIR.zip (whose top folder
+    is DIR's name); also each `release/chN/` of an nbgrader course."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.zip = self.root.with_name(self.root.name + ".zip")
+        self.readme = self.root / "README.md"
+        self.selfcheck = self.root / "selfcheck.py"    # release replaces only a folder that holds one
+
+
+class NbgraderCourse:
+    """An nbgrader course folder: the chapter a student fetches is `release/chN/` (and the same
+    in `source/chN/`); `nbgrader collect` brings their work back to `submitted/<student>/chN/`."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.config = self.root / "nbgrader_config.py"
+
+    def source(self, chapter: str) -> Path:
+        return self.root / "source" / chapter
+
+    def release(self, chapter: str) -> Path:
+        return self.root / "release" / chapter
 
 
 KIT = Layout()
