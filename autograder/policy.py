@@ -74,6 +74,9 @@ def _resolve(dotted: str):
 
 
 # ---------------------------------------------------------------- static check
+# The functions in SHIPPED_STATIC_CHECK need nothing but `ast` and `functools.lru_cache`: `autograder
+# generate` copies their source into the students' assignments/forbidden_names.py, so the public tests
+# find the same uses as grading.
 
 def _alias_map(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted name, from every import in the file."""
@@ -151,6 +154,40 @@ def _matches(name: str, forbidden: str) -> bool:
     return name == forbidden or name.startswith(forbidden + ".")
 
 
+@lru_cache(maxsize=64)
+def _parsed(source: str) -> tuple[ast.Module, dict[str, str]]:
+    """The tree of `source` and its import aliases, made once for all the exercises of a module."""
+    tree = ast.parse(source)
+    return tree, _alias_map(tree)
+
+
+def forbidden_uses(source: str, entry: str, names) -> list[tuple[int, str, str]]:
+    """(line, forbidden name, the code as written) for each use of `names` (already expanded)
+    by `entry` (a top-level function or class) in `source`, in line order."""
+    tree, aliases = _parsed(source)
+    found = [(node.lineno, dotted, dotted) for node, dotted in _imports_binding(tree, entry)   # `import X as entry`
+             if any(_matches(dotted, f) for f in names if not f.startswith("."))]
+    for top in _reachable_nodes(tree, entry):
+        for node in ast.walk(top):
+            if isinstance(node, ast.Attribute) and any(f == "." + node.attr for f in names):
+                found.append((node.lineno, "." + node.attr, ast.get_source_segment(source, node) or node.attr))
+                continue
+            if isinstance(node, (ast.Attribute, ast.Name)):
+                dotted = _dotted(node, aliases)
+                if dotted and any(_matches(dotted, f) for f in names if not f.startswith(".")):
+                    found.append((node.lineno, dotted, ast.get_source_segment(source, node) or dotted))
+    return sorted(set(found))
+
+
+def violation_lines(uses) -> list[str]:
+    """"line 12: torch.nn.functional.relu", once each, for the (line, name, written) of `forbidden_uses`."""
+    return list(dict.fromkeys(f"line {line}: {name}" for line, name, _ in uses))
+
+
+SHIPPED_STATIC_CHECK = (_alias_map, _dotted, _top_level_definitions, _reachable_nodes, _imports_binding,
+                        _matches, _parsed, forbidden_uses, violation_lines)
+
+
 def static_violations(source: str, entry: str, forbidden) -> list[str]:
     """Forbidden names used by `entry` (a top-level function or class) in `source`.
 
@@ -160,21 +197,7 @@ def static_violations(source: str, entry: str, forbidden) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _static_violations(source: str, entry: str, forbidden: tuple) -> tuple[str, ...]:
-    names = expand_names(forbidden)
-    tree = ast.parse(source)
-    aliases = _alias_map(tree)
-    found = [(node.lineno, dotted) for node, dotted in _imports_binding(tree, entry)   # `import X as entry`
-             if any(_matches(dotted, f) for f in names if not f.startswith("."))]
-    for top in _reachable_nodes(tree, entry):
-        for node in ast.walk(top):
-            if isinstance(node, ast.Attribute) and any(f == "." + node.attr for f in names):
-                found.append((node.lineno, "." + node.attr))
-                continue
-            if isinstance(node, (ast.Attribute, ast.Name)):
-                dotted = _dotted(node, aliases)
-                if dotted and any(_matches(dotted, f) for f in names if not f.startswith(".")):
-                    found.append((node.lineno, dotted))
-    return tuple(f"line {line}: {name}" for line, name in sorted(set(found)))
+    return tuple(violation_lines(forbidden_uses(source, entry, expand_names(forbidden))))
 
 
 # ------------------------------------------------------------- run-time check
