@@ -19,15 +19,19 @@ from autograder.layout import KIT
 
 
 def cmd_generate(args) -> int:
-    from autograder.generate import generate, stale_stubs
+    from autograder.generate import drift, generate, kept_message, relative
 
     if args.check:
-        stale = stale_stubs()
-        for path in stale:
-            print(f"out of date: {path}")
-        return 1 if stale else 0
-    for path in generate():
-        print(f"wrote {path}")
+        found = drift()
+        for path, state in found.items():
+            print(f"{state}: {relative(path)}")
+        return 1 if found else 0
+    done = generate(force=args.force)
+    for path in done.written:
+        print(f"wrote {relative(path)}")
+    if done.kept:
+        print(kept_message(done.kept), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -115,6 +119,8 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("generate", help="write assignments/ (stubs) from solutions/")
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
+    p.add_argument("--force", action="store_true",
+                   help="also overwrite files edited since generate wrote them (by default they are left alone)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("check", help="score a submission against the hidden suites, in-process")

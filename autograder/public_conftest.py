@@ -2,10 +2,29 @@
 
 A test that hits a function you have not written yet fails with one line that
 names it, instead of a traceback.
+
+Each exercise also gets a test of its own, `forbidden_names[<exercise>]`, run first:
+it fails at once, with the line, when the exercise uses a name it may not use
+(forbidden.toml beside this file lists them; at grading such a use scores 0).
+It reads your code the way grading does (forbidden_names.py), without running it.
 """
+import importlib.util
 import os
+import sys
+import tomllib
 
 import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _shown(path):
+    """`path` relative to where you are, unless it is elsewhere."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:          # on another drive
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _unfinished_function(excinfo):
@@ -14,7 +33,7 @@ def _unfinished_function(excinfo):
         path = str(entry.path)
         if os.path.basename(path).startswith("test_"):
             continue
-        return entry.name, os.path.relpath(path), entry.lineno + 1
+        return entry.name, _shown(path), entry.lineno + 1
     return None
 
 
@@ -27,3 +46,101 @@ def pytest_runtest_makereport(item, call):
         if found:
             name, path, line = found
             report.longrepr = f"{name}() is not implemented yet: fill in its body in {path} (line {line})"
+
+
+# ------------------------------------------------------------ forbidden names
+
+_loaded = {}
+
+
+def _forbidden():
+    """(every exercise's forbidden names by exercise id, the checker module), read once."""
+    if not _loaded:
+        with open(os.path.join(HERE, "forbidden.toml"), "rb") as file:
+            _loaded["names"] = tomllib.load(file)["forbidden"]
+        spec = importlib.util.spec_from_file_location("_forbidden_names", os.path.join(HERE, "forbidden_names.py"))
+        _loaded["checker"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_loaded["checker"])
+    return _loaded["names"], _loaded["checker"]
+
+
+def _exercises_tested_by(test_file):
+    """{exercise name: forbidden names} of the module that `chN/test_<module>.py` tests."""
+    chapter, stem = os.path.basename(os.path.dirname(test_file)), os.path.basename(test_file)[:-3]
+    if not stem.startswith("test_"):
+        return {}
+    prefix = f"{chapter}.{stem[len('test_'):]}."
+    return {exercise[len(prefix):]: names for exercise, names in _forbidden()[0].items()
+            if exercise.startswith(prefix)}
+
+
+class UsesForbiddenName(Exception):
+    """The exercise's code uses a name the exercise forbids (the message says where)."""
+
+
+def _findings(uses):
+    """(line, forbidden name, as written) of each use, leaving out a name that is part of another
+    used on the same line (`torch.func` of `torch.func.grad`)."""
+    return [(line, name, written) for line, name, written in uses
+            if not any(other_line == line and other.startswith(name + ".") for other_line, other, _ in uses)]
+
+
+def _message(path, exercise, line, name, written):
+    """The line a student reads, in their words: `F.relu (torch.nn.functional.relu)`, `.backward`."""
+    written = " ".join(written.split())
+    what = name if name.startswith(".") or name in written else f"{written} ({name})"
+    return (f"{_shown(path)} line {line}: {exercise} uses {what}, "
+            "which this exercise forbids (it scores 0 at grading)")
+
+
+class ForbiddenNames(pytest.Item):
+    """Fails when the exercise's code uses a name it may not use (the static check of grading)."""
+
+    def __init__(self, *, exercise, names, module_name, **kwargs):
+        super().__init__(**kwargs)
+        self.exercise, self.names, self.module_name = exercise, names, module_name
+
+    def code_file(self):
+        """The file the tests import as chN.<module> (yours; under `autograder check`, the submission's)."""
+        module = sys.modules.get(self.module_name)
+        if getattr(module, "__file__", None):
+            return module.__file__
+        spec = importlib.util.find_spec(self.module_name)
+        return spec.origin if spec else None
+
+    def runtest(self):
+        path = self.code_file()
+        if path is None:
+            raise UsesForbiddenName(f"{self.module_name.replace('.', '/')}.py not found: cannot check it")
+        with open(path, encoding="utf-8") as file:
+            source = file.read()
+        entry = self.exercise.split(".")[0]
+        uses = _forbidden()[1].forbidden_uses(source, entry, self.names)
+        if uses:
+            raise UsesForbiddenName("\n".join(_message(path, entry, *use) for use in _findings(uses)))
+
+    def repr_failure(self, excinfo):
+        if excinfo.errisinstance(UsesForbiddenName):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class FileWithForbiddenNameChecks(pytest.Module):
+    """A test file `chN/test_<module>.py` with, first, a ForbiddenNames test per exercise of the module."""
+
+    def collect(self):
+        tests = list(super().collect())       # imports the test file, and with it chN.<module>
+        chapter, module = os.path.basename(os.path.dirname(self.path)), self.path.stem[len("test_"):]
+        checks = [ForbiddenNames.from_parent(self, name=f"forbidden_names[{exercise}]", exercise=exercise,
+                                             names=names, module_name=f"{chapter}.{module}")
+                  for exercise, names in _exercises_tested_by(str(self.path)).items()]
+        return [*checks, *tests]
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if _exercises_tested_by(str(module_path)):
+        return FileWithForbiddenNameChecks.from_parent(parent, path=module_path)
+    return None

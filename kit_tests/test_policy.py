@@ -117,3 +117,108 @@ def test_switching_the_guard_off_is_itself_a_violation():
     with pytest.raises(PolicyViolation, match="setprofile"):
         _run_guarded(tamper, forbidden, torch.randn(3)).check()
     _run_guarded(lambda x: x * 2, forbidden, torch.randn(3)).check()   # and the guard's own exit is fine
+
+
+# ------------------------------------------- the public tests' check agrees with grading's
+
+def shipped_checker():
+    """assignments/forbidden_names.py and the table of assignments/forbidden.toml, as a student has them."""
+    import importlib.util
+    import tomllib
+
+    from autograder.layout import KIT
+
+    spec = importlib.util.spec_from_file_location("shipped_forbidden_names", KIT.assignments / "forbidden_names.py")
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    return checker, tomllib.loads((KIT.assignments / "forbidden.toml").read_text())["forbidden"]
+
+
+def uses_of(name: str, entry: str) -> list[str]:
+    """Tiny modules in which `entry` uses the forbidden `name`: spelled out, and imported under an alias."""
+    if name.startswith("."):
+        return [f"def {entry}(x):\n    return x{name}\n"]
+    top, _, rest = name.partition(".")
+    sources = [f"import {top}\n\n\ndef {entry}(x):\n    return {name}(x)\n"]
+    if rest:
+        parent, last = name.rsplit(".", 1)
+        sources.append(f"from {parent} import {last} as shortcut\n\n\ndef {entry}(x):\n    return shortcut(x)\n")
+    return sources
+
+
+def test_the_public_tests_flag_every_forbidden_name_as_grading_does():
+    """For every exercise and every name it forbids (as grading expands them), a tiny module using
+    it is flagged by grading's static check and by the copy the students' public tests run, alike."""
+    from autograder.config import load_exercises
+    from autograder.policy import expand_names
+
+    checker, table = shipped_checker()
+    exercises = load_exercises()
+    assert set(table) == set(exercises)
+    for exercise in exercises.values():
+        names = table[exercise.id]
+        assert names == expand_names(exercise.forbidden), exercise.id
+        entry = exercise.name.split(".")[0]
+        for name in names:
+            for source in uses_of(name, entry):
+                graded = static_violations(source, entry, exercise.forbidden)
+                assert graded, (exercise.id, source)
+                assert checker.static_violations(source, entry, names) == graded, (exercise.id, source)
+
+
+def test_the_shipped_check_needs_only_the_standard_library():
+    """The students' copy runs without the kit: it imports nothing but the standard library (and the
+    conftest that runs it, pytest)."""
+    import ast
+    import sys
+
+    from autograder.layout import KIT
+
+    for path, allowed in ((KIT.assignments / "forbidden_names.py", set()),
+                          (KIT.assignments / "conftest.py", {"pytest"})):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add((node.module or "").split(".")[0])
+        assert imported - set(sys.stdlib_module_names) <= allowed | {"__future__"}, (path, imported)
+
+
+def test_public_tests_fail_at_once_on_a_forbidden_name_with_its_line(tmp_path):
+    """Finished work in which sigmoid calls torch.sigmoid and silu F.silu: `pytest ch2` (the students'
+    folder, the kit not importable) fails those two exercises' forbidden-name tests, with the line,
+    and every other test passes."""
+    import shutil
+    import subprocess
+    import sys
+
+    from autograder.layout import KIT
+
+    for name in ("conftest.py", "forbidden_names.py", "forbidden.toml"):
+        shutil.copy(KIT.assignments / name, tmp_path / name)
+    shutil.copytree(KIT.solutions / "ch2", tmp_path / "ch2")
+    module = tmp_path / "ch2" / "activations.py"
+    lines = module.read_text().replace("import torch\n", "import torch\nimport torch.nn.functional as F\n", 1)
+    lines = lines.splitlines(keepends=True)
+    for k, line in enumerate(lines):
+        if line.startswith("def sigmoid(x):"):
+            lines.insert(k + 1, "    return torch.sigmoid(x)\n")
+            sigmoid_line = k + 2
+            break
+    source = "".join(lines).replace("def silu(x):", "def silu(x):\n    return F.silu(x)", 1)
+    silu_line = source.splitlines().index("    return F.silu(x)") + 1
+    module.write_text(source)
+
+    without_the_kit = "import sys, pytest; sys.modules['autograder'] = None; sys.exit(pytest.main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", without_the_kit, "ch2/test_activations.py", "-q",
+                           "-p", "no:cacheprovider", "-p", "no:hypothesispytest"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (f"ch2/activations.py line {sigmoid_line}: sigmoid uses torch.sigmoid, which this exercise "
+            "forbids (it scores 0 at grading)\n") in proc.stdout, proc.stdout[-3000:]
+    assert (f"ch2/activations.py line {silu_line}: silu uses F.silu (torch.nn.functional.silu), which this "
+            "exercise forbids (it scores 0 at grading)\n") in proc.stdout, proc.stdout[-3000:]
+    failed = sorted(line.split(" - ")[0] for line in proc.stdout.splitlines() if line.startswith("FAILED"))
+    assert failed == ["FAILED ch2/test_activations.py::forbidden_names[sigmoid]",
+                      "FAILED ch2/test_activations.py::forbidden_names[silu]"], proc.stdout[-3000:]

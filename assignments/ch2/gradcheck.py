@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """Gradient checking: compare autograd's gradients with finite differences.
 
 A backward pass written by hand (or a custom `torch.autograd.Function`) is easy
@@ -47,6 +51,12 @@ def numerical_gradient(f, x, eps=1e-6):
     `f` is called at the two points above for each element of `x` (an extra call,
     e.g. at `x` itself, does no harm); every tensor it gets has x's shape, dtype
     and device.
+
+    Not allowed here (scores 0): `torch.autograd.gradcheck`,
+    `torch.autograd.gradcheck.get_numerical_jacobian`,
+    `torch.autograd.gradcheck.get_numerical_jacobian_wrt_specific_input`,
+    `torch.autograd.gradcheck._get_numerical_jacobian`, `torch.autograd.functional`,
+    `torch.func`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -95,6 +105,8 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
 
     The inputs are not modified (values and `requires_grad`); the `.grad` of
     the inputs is not needed (use `torch.autograd.grad`, not `.backward()`).
+
+    Not allowed here (scores 0): `torch.autograd.gradcheck`, `torch.autograd.gradgradcheck`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """Weight initialization by hand: gains, fans, Xavier (Glorot) and Kaiming (He).
 
 The same API as `torch.nn.init` (whose functions you may not use here).
@@ -50,6 +54,8 @@ def calculate_gain(nonlinearity, param=None):
 
     Return the gains at full float precision (`math.sqrt(2.0)`, `5 / 3`, not
     1.414 or 1.667): they are compared with torch's to about 1e-7 relative.
+
+    Not allowed here (scores 0): `nn.init`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -71,6 +77,8 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     `a = gain * sqrt(6 / (fan_in + fan_out))` (that is `sqrt(3)` times the
     standard deviation `gain * sqrt(2 / (fan_in + fan_out))`).
     Fewer than 2 dimensions raises ValueError.
+
+    Not allowed here (scores 0): `nn.init`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -81,6 +89,8 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
     `std = gain * sqrt(2 / (fan_in + fan_out))`.
     Fewer than 2 dimensions raises ValueError.
+
+    Not allowed here (scores 0): `nn.init`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -101,6 +111,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     A tensor with no elements (a 0 in its shape) is returned as it is, before
     any other check (torch also warns; you need not). Otherwise fewer than
     2 dimensions raises ValueError.
+
+    Not allowed here (scores 0): `nn.init`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -111,6 +123,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
     `std = gain / sqrt(fan)`, with `fan` and `gain` as in `kaiming_uniform_`
     (the same arguments, errors and the same rule for tensors with no elements).
+
+    Not allowed here (scores 0): `nn.init`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

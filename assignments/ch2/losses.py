@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """Classification losses by hand: log-softmax, cross-entropy, binary cross-entropy.
 
 Conventions (the same as `torch.nn.functional`):
@@ -43,6 +47,12 @@ def log_softmax(x, dim):
     sum is >= 1, so neither overflows nor takes the log of 0). Do not compute
     softmax first and take its log: a probability that underflows to 0 gives
     -inf where the right answer is a finite number like -2e4.
+
+    Not allowed here (scores 0): `F.log_softmax`, `torch.log_softmax`,
+    `torch.special.log_softmax`, `F.softmax`, `torch.softmax`, `torch.special.softmax`,
+    `torch.logsumexp`, `torch.special.logsumexp`, `F.cross_entropy`, `nn.LogSoftmax`,
+    `nn.Softmax`, `nn.CrossEntropyLoss`, `F.softmin`, `nn.Softmin`, `torch._log_softmax`,
+    `torch._softmax`, `torch._C._nn.cross_entropy_loss`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -69,6 +79,12 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     reduction: 'none' returns the N per-sample losses (shape [N]); 'mean'
     their average over the N samples (for probability targets too: divide by
     N, not by N * C); 'sum' their sum. Other values raise ValueError.
+
+    Not allowed here (scores 0): `F.log_softmax`, `torch.log_softmax`,
+    `torch.special.log_softmax`, `F.softmax`, `torch.softmax`, `torch.special.softmax`,
+    `torch.logsumexp`, `torch.special.logsumexp`, `F.cross_entropy`, `nn.LogSoftmax`,
+    `nn.Softmax`, `nn.CrossEntropyLoss`, `F.softmin`, `nn.Softmin`, `torch._log_softmax`,
+    `torch._softmax`, `torch._C._nn.cross_entropy_loss`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -93,6 +109,9 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean", pos_weight
 
     reduction: 'none' returns the elementwise losses (the shape of `input`);
     'mean' averages over ALL elements; 'sum' sums them. Other values raise ValueError.
+
+    Not allowed here (scores 0): `F.binary_cross_entropy_with_logits`,
+    `torch.binary_cross_entropy_with_logits`, `nn.BCEWithLogitsLoss`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -111,6 +130,11 @@ def cross_entropy_backward(grad_output, input, target, reduction="mean"):
     and 'mean' every row by grad_output / N. Stable for logits of ±1e4 (compute
     the softmax with the maximum subtracted). Other reductions raise ValueError.
     Do not use autograd.
+
+    Not allowed here (scores 0): `torch.autograd.grad`, `torch.autograd.backward`,
+    `torch.autograd.functional`, `torch.autograd.Function`, `torch.func`,
+    `torch.ops.aten._log_softmax_backward_data`, `torch._log_softmax_backward_data`,
+    `torch.ops.aten.nll_loss_backward`, any `.backward`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """A multilayer perceptron (MLP): forward and backward pass by hand.
 
 The network has L linear layers, numbered 1..L. Between two consecutive layers
@@ -67,6 +71,9 @@ def mlp_forward(x, params, activation="relu"):
         the tests never look inside it, they only hand it to `mlp_backward`.
         Keep everything in the cache, not in global variables: several forward
         passes may happen before their backward passes.
+
+    Not allowed here (scores 0): `torch.autograd.grad`, `torch.autograd.backward`,
+    `torch.autograd.functional`, `torch.autograd.Function`, `torch.func`, any `.backward`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -96,6 +103,9 @@ def mlp_backward(grad_out, cache):
         dz_L = grad_out       (no activation after the last layer)
         dW_l = dz_l.T @ h_{l-1},   db_l = dz_l summed over the N rows,
         dLoss/dh_{l-1} = dz_l @ W_l.
+
+    Not allowed here (scores 0): `torch.autograd.grad`, `torch.autograd.backward`,
+    `torch.autograd.functional`, `torch.autograd.Function`, `torch.func`, any `.backward`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """The perceptron (Rosenblatt, 1958): the first trainable neural network.
 
 A linear classifier `sign(w . x + b)` trained one sample at a time: whenever

@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """Attention: the core of a transformer, and the masks that steer it.
 
 Shapes follow torch: a query is `[..., L, E]` (L query positions), a key
@@ -48,6 +52,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Rows where every key is masked out are not tested (torch's output there
     depends on its version).
     Hint: the softmax runs over the *key* axis, the last one.
+
+    Not allowed here (scores 0): `F.scaled_dot_product_attention`, `nn.MultiheadAttention`,
+    `F.multi_head_attention_forward`, `torch.ops.aten._scaled_dot_product_attention_math`,
+    `torch.ops.aten._scaled_dot_product_flash_attention`,
+    `torch.ops.aten._scaled_dot_product_efficient_attention`,
+    `torch.ops.aten._scaled_dot_product_cudnn_attention`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -63,6 +73,8 @@ def causal_mask(query_len, key_len=None, device=None):
     ValueError. The mask is made on `device` (default: CPU).
     Example: `causal_mask(1, 4)` is `[[True, True, True, True]]` (one new token
     sees the whole cache and itself).
+
+    Not allowed here (scores 0): `nn.Transformer.generate_square_subsequent_mask`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -113,6 +125,12 @@ class MultiHeadAttention(nn.Module):
     Rows where every key is masked out are not tested.
     Use your own `scaled_dot_product_attention` ideas here (torch's is forbidden).
     No dropout (torch's default `dropout=0.0`).
+
+    Not allowed here (scores 0): `F.scaled_dot_product_attention`, `nn.MultiheadAttention`,
+    `F.multi_head_attention_forward`, `torch.ops.aten._scaled_dot_product_attention_math`,
+    `torch.ops.aten._scaled_dot_product_flash_attention`,
+    `torch.ops.aten._scaled_dot_product_efficient_attention`,
+    `torch.ops.aten._scaled_dot_product_cudnn_attention`.
     """
 
     def __init__(self, embed_dim, num_heads, bias=True, batch_first=True):

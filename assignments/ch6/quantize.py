@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """Symmetric per-channel int8 weight quantization, by hand.
 
 A float weight is stored as 8-bit integers `q` plus one float `scale` per
@@ -44,6 +48,9 @@ def quantize_per_channel_int8(w, axis=0):
 
     So `q * scale_c` is within `scale_c / 2` of `w` (plus float rounding).
     `w` is not modified.
+
+    Not allowed here (scores 0): `torch.quantize_per_channel`, `torch.ao`,
+    `torch.quantize_per_tensor`, `torch.fake_quantize_per_channel_affine`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -58,6 +65,9 @@ def dequantize(q, scale, axis=0):
     `q[..., c, ...] * scale[c]` with c the index along `axis`.
     For `(q, scale) = quantize_per_channel_int8(w, axis)`:
     `|dequantize(q, scale, axis) - w| <= scale_c / 2` (plus float rounding).
+
+    Not allowed here (scores 0): `torch.quantize_per_channel`, `torch.ao`,
+    `torch.dequantize`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -76,6 +86,9 @@ def int8_linear(x, q, scale, bias=None):
     (Real int8 kernels multiply the integers and apply the scales afterwards;
     this "weight-only" version dequantizes first, which gives the same numbers
     up to float rounding.)
+
+    Not allowed here (scores 0): `torch.quantize_per_channel`, `torch.ao`,
+    `torch.dequantize`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

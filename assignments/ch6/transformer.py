@@ -1,4 +1,8 @@
 # Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.
+# Not allowed in any exercise (scores 0), besides what each docstring says: sys.setprofile,
+#   sys.settrace, sys.getprofile, threading.setprofile, threading.settrace,
+#   threading.Thread.start, _thread.start_new_thread, ctypes, autograder, the attributes
+#   .__self__, .tb_frame, .f_back, .f_locals, .f_globals, .gi_frame.
 """A pre-norm transformer block and TinyGPT, a small decoder-only language model.
 
 The parts come from the other modules of this chapter (`attention`, `positional`,
@@ -48,6 +52,9 @@ class TransformerBlock(nn.Module):
     `dropout` is the probability of an `nn.Dropout` on the attention output and in the
     feed-forward (as above), active only in training mode; the tests use `dropout=0`, and
     `dropout=0.25` only in eval mode, where the block must be deterministic.
+
+    Not allowed here (scores 0): `nn.TransformerEncoderLayer`, `nn.TransformerDecoderLayer`,
+    `torch._transformer_encoder_layer_fwd`.
     """
 
     def __init__(self, d_model, nhead, dim_feedforward, dropout=0.0):
