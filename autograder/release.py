@@ -36,6 +36,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from autograder.config import chapter_modules
 from autograder.layout import KIT, NbgraderCourse, StudentBundle
 
 STUDENT_PACKAGES = ("torch", "numpy", "pytest")   # what the public tests need; versions from requirements.txt
@@ -52,8 +53,9 @@ class CannotRelease(ValueError):
 def student_requirements() -> str:
     """The lines of the kit's requirements.txt that name a package students need."""
     lines = [line.strip() for line in KIT.requirements.read_text().splitlines()]
-    return "".join(f"{line}\n" for line in lines
-                   if line and not line.startswith("#") and re.split(r"[\s<>=!~\[;]", line)[0] in STUDENT_PACKAGES)
+    return "# What the exercises and their public tests need; torch as at grading.\n" + "".join(
+        f"{line}\n" for line in lines
+        if line and not line.startswith("#") and re.split(r"[\s<>=!~\[;]", line)[0] in STUDENT_PACKAGES)
 
 
 PYTEST_INI = """# The bundle's root: `pytest` here runs every chapter, `pytest ch2` one of them.
@@ -69,18 +71,18 @@ whole specification: shapes, conventions, what to return), and replace every
     # YOUR CODE HERE
     raise NotImplementedError()
 
-with your code. Within a chapter a module may use another: `from {chapter}.activations import ...`.
+with your code. Within a chapter a module may use another: `from {chapter}.{module} import ...`.
 
 ## Set up, once
 
-Python 3.11 and requirements.txt (torch 2.13.0, numpy, pytest). On Linux, PyPI's torch is the CUDA
+Python 3.11 and requirements.txt ({requirements}). On Linux, PyPI's torch is the CUDA
 build (several GB): on a machine without an NVIDIA GPU take the CPU build from PyTorch's index
 first, as below (on macOS and Windows, skip that line):
 
     python3 -m venv .venv
-    .venv/bin/pip install torch==2.13.0 --index-url {cpu_index}
+    .venv/bin/pip install {torch} --index-url {cpu_index}
     .venv/bin/pip install -r requirements.txt
-    . .venv/bin/activate
+    . .venv/bin/activate          # on Windows: .venv\\Scripts\\activate
 
 ## While you work, in this folder
 
@@ -94,9 +96,9 @@ line that names it.
     python selfcheck.py
 
 looks for forbidden shortcuts in your code, then runs the public tests (`python selfcheck.py
-{chapter}`: one chapter). Some exercises may not use their torch counterpart (you are writing
-`relu`, so `torch.relu` is off limits): each exercise's docstring lists its forbidden names, and
-using one scores 0 for that exercise.
+{chapter}`: one chapter). Some exercises may not use their torch counterpart (writing `relu`,
+you may not call `torch.relu`): each exercise's docstring lists its forbidden names (forbidden.toml
+lists them all), and using one scores 0 for that exercise.
 
 Hand in your `chN/<module>.py` files as your course asks. Passing the public tests is not yet a
 grade: the hidden tests run when your work is graded. They check much more (random shapes, float32
@@ -106,7 +108,10 @@ points per exercise and name the mistakes they recognise.
 
 
 def student_readme(chapter_list: list[str]) -> str:
+    pins = [line for line in student_requirements().splitlines() if not line.startswith("#")]
     return README.format(chapter_names=", ".join(chapter_list), chapter=chapter_list[0], cpu_index=CPU_INDEX,
+                         module=chapter_modules(chapter_list[0])[0], requirements=", ".join(pins),
+                         torch=next(pin for pin in pins if pin.startswith("torch")),
                          pytest_commands="\n    ".join(f"pytest {chapter}" for chapter in chapter_list))
 
 
