@@ -213,8 +213,10 @@ def checked(files: dict[str, bytes], chapter_list: list[str]) -> dict[str, bytes
     """`files`, or CannotRelease when one of them reveals an answer or assignments/ is not as generated."""
     leaks = revealed_answers(files)
     if leaks:
-        raise CannotRelease(f"{leaks[0]}{f' (and {len(leaks) - 1} more)' if len(leaks) > 1 else ''}: "
-                            "assignments/ must hold the stubs `autograder generate` writes")
+        raise CannotRelease(f"{leaks[0]}{f' (and {len(leaks) - 1} more)' if len(leaks) > 1 else ''}: students "
+                            "would get that answer; take it out of the file's source in solutions/ (a public test "
+                            "may not hold a solution), or, if someone worked in assignments/, run `autograder "
+                            "generate --force`; then release")
     edited = not_as_generated(sources_in_assignments(chapter_list))
     if edited:
         raise CannotRelease(f"{', '.join(edited[:3])}{f' and {len(edited) - 3} more' if len(edited) > 3 else ''} "
