@@ -120,7 +120,7 @@ def _top_level_definitions(tree: ast.Module) -> dict[str, list[ast.AST]]:
     return defs
 
 
-def _reachable_nodes(tree: ast.Module, entry: str) -> list[ast.AST]:
+def _reachable_nodes(tree: ast.Module, entry: str, references: dict) -> list[ast.AST]:
     """The definition of `entry` plus every top-level definition it uses, transitively,
     and module-level code that is not a definition (it runs at import)."""
     defs = _top_level_definitions(tree)
@@ -132,7 +132,7 @@ def _reachable_nodes(tree: ast.Module, entry: str) -> list[ast.AST]:
         seen.add(name)
         for node in defs.get(name, []):
             nodes.append(node)
-            todo.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+            todo.extend(n.id for n, _ in references[id(node)] if isinstance(n, ast.Name))
     defined = {id(n) for ns in defs.values() for n in ns}
     nodes += [s for s in tree.body if id(s) not in defined
               and not isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
@@ -150,32 +150,37 @@ def _imports_binding(tree: ast.Module, name: str) -> list[tuple[ast.AST, str]]:
     return found
 
 
-def _matches(name: str, forbidden: str) -> bool:
-    return name == forbidden or name.startswith(forbidden + ".")
+def _is_forbidden(dotted: str, names: set[str]) -> bool:
+    """Whether `dotted` is one of `names` or inside one (`torch.func.grad` is inside `torch.func`)."""
+    parts = dotted.split(".")
+    return any(".".join(parts[:k]) in names for k in range(1, len(parts) + 1))
 
 
 @lru_cache(maxsize=64)
-def _parsed(source: str) -> tuple[ast.Module, dict[str, str]]:
-    """The tree of `source` and its import aliases, made once for all the exercises of a module."""
+def _parsed(source: str) -> tuple[ast.Module, dict[str, str], dict[int, list]]:
+    """The tree of `source`, its import aliases and, per top-level statement (by id), every name and
+    attribute in it with its dotted name (None for `f(x).attr`): made once for all of a module's exercises."""
     tree = ast.parse(source)
-    return tree, _alias_map(tree)
+    aliases = _alias_map(tree)
+    references = {id(top): [(node, _dotted(node, aliases)) for node in ast.walk(top)
+                            if isinstance(node, (ast.Attribute, ast.Name))] for top in tree.body}
+    return tree, aliases, references
 
 
 def forbidden_uses(source: str, entry: str, names) -> list[tuple[int, str, str]]:
     """(line, forbidden name, the code as written) for each use of `names` (already expanded)
     by `entry` (a top-level function or class) in `source`, in line order."""
-    tree, aliases = _parsed(source)
+    tree, aliases, references = _parsed(source)
+    dotted_names = {name for name in names if not name.startswith(".")}
+    attributes = {name[1:] for name in names if name.startswith(".")}
     found = [(node.lineno, dotted, dotted) for node, dotted in _imports_binding(tree, entry)   # `import X as entry`
-             if any(_matches(dotted, f) for f in names if not f.startswith("."))]
-    for top in _reachable_nodes(tree, entry):
-        for node in ast.walk(top):
-            if isinstance(node, ast.Attribute) and any(f == "." + node.attr for f in names):
+             if _is_forbidden(dotted, dotted_names)]
+    for top in _reachable_nodes(tree, entry, references):
+        for node, dotted in references[id(top)]:
+            if isinstance(node, ast.Attribute) and node.attr in attributes:
                 found.append((node.lineno, "." + node.attr, ast.get_source_segment(source, node) or node.attr))
-                continue
-            if isinstance(node, (ast.Attribute, ast.Name)):
-                dotted = _dotted(node, aliases)
-                if dotted and any(_matches(dotted, f) for f in names if not f.startswith(".")):
-                    found.append((node.lineno, dotted, ast.get_source_segment(source, node) or dotted))
+            elif dotted and _is_forbidden(dotted, dotted_names):
+                found.append((node.lineno, dotted, ast.get_source_segment(source, node) or dotted))
     return sorted(set(found))
 
 
@@ -185,7 +190,7 @@ def violation_lines(uses) -> list[str]:
 
 
 SHIPPED_STATIC_CHECK = (_alias_map, _dotted, _top_level_definitions, _reachable_nodes, _imports_binding,
-                        _matches, _parsed, forbidden_uses, violation_lines)
+                        _is_forbidden, _parsed, forbidden_uses, violation_lines)
 
 
 def static_violations(source: str, entry: str, forbidden) -> list[str]:
