@@ -190,7 +190,8 @@ def _tensor_mismatch(got, want, rtol, atol, where):
 
 
 def _report(where, want, g, w, bad, err, rtol=0.0, atol=0.0, exact=False):
-    """The worst offending element (largest error among the failing ones)."""
+    """The worst offending element (largest error among the failing ones). Shape, dtype and device
+    matched, and `where` names the case: the report does not repeat them."""
     err = torch.where(bad, err, torch.full_like(err, -1.0))
     flat = int(err.reshape(-1).argmax())
     index = tuple(torch.unravel_index(torch.tensor(flat), w.shape)) if w.dim() else ()
@@ -199,6 +200,6 @@ def _report(where, want, g, w, bad, err, rtol=0.0, atol=0.0, exact=False):
     rel = abs(gv - wv) / abs(wv) if wv not in (0, 0.0) and math.isfinite(wv) else math.inf
     count = int(bad.sum())
     rule = "exact match" if exact else f"atol={atol:g}, rtol={rtol:g}"
-    return (f"{where} ({describe(want)}): {count} of {w.numel()} elements differ ({rule}); "
+    return (f"{where}: {count} of {w.numel()} elements differ ({rule}); "
             f"worst at index {index}: expected {wv:.6g}, got {gv:.6g} "
             f"(abs err {abs(gv - wv):.3g}, rel err {rel:.3g})")

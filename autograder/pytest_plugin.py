@@ -313,7 +313,7 @@ def _add_outcome(report, item, call, exercise):
 
 def _fail_unchecked(report, item, exercise, exc: BaseException):
     """`report` as a failure saying the result could not be checked (of repeated properties, the last wins)."""
-    message = f"what the code under test returned could not be checked ({type(exc).__name__}); during {item.name}"
+    message = f"what your code returned could not be checked ({type(exc).__name__}); during {item.name}"
     report.outcome = "failed"
     report.longrepr = report.longrepr or message
     report.user_properties += [("exercise", exercise.id), ("message", message), ("outcome", Outcome.FAILED)]

@@ -286,7 +286,7 @@ class SandboxRunner:
         except WorkerDied as exc:
             if exc.timed_out:
                 self.hung.add(hung)
-            raise StudentError(f"the code under test {exc}", timed_out=exc.timed_out) from None
+            raise StudentError(f"your code {exc}", timed_out=exc.timed_out) from None
         if reply.get("ok") is True:
             return decode_reply(payload, self.exercise.name,   # decoding counts against the time limits
                                 deadline=min(self.deadline, time.monotonic() + self.pool.seconds_left(self.submission)))

@@ -234,7 +234,7 @@ def test_an_error_while_reporting_fails_that_test_not_the_run():
         hook.send(SimpleNamespace(get_result=lambda: report))
     props = dict(report.user_properties)
     assert report.outcome == "failed" and props["exercise"] == "ch2.activations.relu"
-    assert props["message"].startswith("what the code under test returned could not be checked")
+    assert props["message"].startswith("what your code returned could not be checked")
     assert "\n" not in props["message"] and props["outcome"] == "failed"
 
 

@@ -5,7 +5,7 @@ import torch
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply, raises_value_error
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import call_text, gen, where
 
 FORWARD = [  # (function, extra keyword arguments)
     ("relu", {}),
@@ -47,14 +47,15 @@ def check(student, reference, name, args, kwargs, what):
 @pytest.mark.parametrize("name,kwargs", FORWARD, ids=CASE_IDS)
 def test_forward_matches_torch(student, reference, name, kwargs, shape, device, dtype):
     x = make_input(shape, device, dtype)
-    check(student, reference, name, [x], kwargs, f"{name}(x{shape}, {kwargs}) on {device} {dtype}")
+    check(student, reference, name, [x], kwargs,
+          f"{call_text(name, f'x{shape}', kwargs=kwargs)} {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.activations.{name}")
 @pytest.mark.parametrize("name,kwargs", FORWARD, ids=CASE_IDS)
 def test_forward_extreme_inputs(student, reference, name, kwargs, device, dtype):
     x = torch.tensor(EXTREMES, device=device, dtype=dtype)
-    check(student, reference, name, [x], kwargs, f"{name}(x) at x={EXTREMES} on {device} {dtype}")
+    check(student, reference, name, [x], kwargs, f"{name}(x) at x={EXTREMES} {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.activations.{name}_backward")
@@ -64,7 +65,7 @@ def test_backward_matches_autograd(student, reference, name, kwargs, shape, devi
     x = make_input(shape, device, dtype, seed=1)
     g = make_input(shape, device, dtype, seed=2).neg().add(0.5)  # random upstream gradient
     check(student, reference, f"{name}_backward", [g, x], kwargs,
-          f"{name}_backward(grad_output, x{shape}, {kwargs}) on {device} {dtype}")
+          f"{call_text(name + '_backward', 'grad_output', f'x{shape}', kwargs=kwargs)} {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.activations.{name}_backward")
@@ -73,7 +74,7 @@ def test_backward_extreme_inputs(student, reference, name, kwargs, device, dtype
     x = torch.tensor(EXTREMES, device=device, dtype=dtype)
     g = torch.linspace(-2, 3, len(EXTREMES), device=device, dtype=dtype)
     check(student, reference, f"{name}_backward", [g, x], kwargs,
-          f"{name}_backward(grad_output, x) at x={EXTREMES} on {device} {dtype}")
+          f"{name}_backward(grad_output, x) at x={EXTREMES} {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.activations.{name}")
@@ -83,7 +84,7 @@ def test_backward_at_the_kink_follows_torch(student, reference, name, slope):
     x = torch.tensor([0.0, -0.0, 0.0])
     g = torch.tensor([1.0, 2.0, -3.0])
     kwargs = {"negative_slope": slope} if name.startswith("leaky") else {}
-    check(student, reference, name, [g, x], kwargs, f"{name}(grad_output, x) at x == 0 (kwargs {kwargs})")
+    check(student, reference, name, [g, x], kwargs, f"{call_text(name, 'grad_output', 'x', kwargs=kwargs)} at x == 0")
 
 
 @pytest.mark.exercise("ch2.activations.{name}")

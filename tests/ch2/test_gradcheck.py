@@ -14,7 +14,7 @@ import torch
 
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import expect_close, expect_equal
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import gen, where
 
 # --------------------------------------------------------------- numerical_gradient
 
@@ -159,7 +159,7 @@ def test_relative_error_random(student, reference, shape, device, dtype):
     a.view(-1)[:2] = 0.0          # both zero there: ratio 0
     b.view(-1)[:2] = 0.0
     a, b = a.to(device=device, dtype=dtype), b.to(device=device, dtype=dtype)
-    check_rel_err(student, reference, a, b, f"relative_error(a, b) with a, b {list(shape)} on {device} {dtype}")
+    check_rel_err(student, reference, a, b, f"relative_error(a, b) with a, b {list(shape)} {where(device, dtype)}")
 
 
 SPECIAL = {  # id: (a, b, what the case is about)
@@ -178,7 +178,7 @@ def test_relative_error_special_values(student, reference, case, device, dtype):
     a = torch.tensor(a, device=device, dtype=dtype)
     b = torch.tensor(b, device=device, dtype=dtype)
     check_rel_err(student, reference, a, b,
-                  f"relative_error(a={a.tolist()}, b={b.tolist()}) on {device} {dtype} ({about})")
+                  f"relative_error(a={a.tolist()}, b={b.tolist()}) {where(device, dtype)} ({about})")
 
 
 # ----------------------------------------------------------------------- gradcheck

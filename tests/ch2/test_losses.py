@@ -23,7 +23,7 @@ import torch
 from autograder.compare import expect_close, expect_equal, to_float64
 from autograder.devices import run_on_meta
 from autograder.probes import apply, raises, raises_value_error
-from autograder.suite_helpers import DEFAULT_ATOL, gen, logits
+from autograder.suite_helpers import DEFAULT_ATOL, call_text, gen, logits, where
 
 REDUCTIONS = ["none", "mean", "sum"]
 CE_SHAPES = [(5, 7), (9, 4)]                  # (N, C): fewer and more samples than classes
@@ -116,7 +116,7 @@ def check(student, reference, name, args, kwargs, what, scale=None):
 def test_log_softmax_matches_torch(student, reference, shape, dim, device, dtype):
     x = logits(shape, device, dtype)
     check(student, reference, "log_softmax", [x, dim], {},
-          f"log_softmax(x{shape}, dim={dim}) on {device} {dtype}")
+          f"log_softmax(x{shape}, dim={dim}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.losses.log_softmax")
@@ -124,7 +124,7 @@ def test_log_softmax_matches_torch(student, reference, shape, dim, device, dtype
 def test_log_softmax_large_logits(student, reference, dim, device, dtype):
     x = large_logits((6, 4, 5), device, dtype, seed=1)
     check(student, reference, "log_softmax", [x, dim], {},
-          f"log_softmax(x(6, 4, 5) with logits up to ±1e4, dim={dim}) on {device} {dtype}", scale=1e4)
+          f"log_softmax(x(6, 4, 5) with logits up to ±1e4, dim={dim}) {where(device, dtype)}", scale=1e4)
 
 
 # ------------------------------------------------------------------ cross_entropy
@@ -145,7 +145,7 @@ def test_cross_entropy_matches_torch(student, reference, kind, shape, reduction,
     x, target = ce_inputs(kind, *shape, device, dtype, seed=2)
     kwargs = {"reduction": reduction, "label_smoothing": label_smoothing}
     check(student, reference, "cross_entropy", [x, target], kwargs,
-          f"cross_entropy(input{shape}, {kind} target, {kwargs}) on {device} {dtype}")
+          f"{call_text('cross_entropy', f'input{shape}', f'{kind} target', kwargs=kwargs)} {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.losses.cross_entropy")
@@ -157,7 +157,8 @@ def test_cross_entropy_large_logits(student, reference, kind, reduction, label_s
     x, target = ce_inputs(kind, n, c, device, dtype, large=True, seed=3)
     kwargs = {"reduction": reduction, "label_smoothing": label_smoothing}
     check(student, reference, "cross_entropy", [x, target], kwargs,
-          f"cross_entropy(input({n}, {c}) with logits up to ±1e4, {kind} target, {kwargs}) on {device} {dtype}",
+          f"{call_text('cross_entropy', f'input({n}, {c}) with logits up to ±1e4', f'{kind} target', kwargs=kwargs)} "
+          f"{where(device, dtype)}",
           scale=1e4 * (n if reduction == "sum" else 1))
 
 
@@ -195,7 +196,7 @@ def test_bce_with_logits_matches_torch(student, reference, shape, reduction, wei
         kwargs["pos_weight"] = class_weights(shape[-1], device, dtype, seed=4)
     check(student, reference, "binary_cross_entropy_with_logits", [x, y], kwargs,
           f"binary_cross_entropy_with_logits(input{shape}, target{shape}, reduction={reduction!r}, "
-          f"pos_weight={'[' + str(shape[-1]) + ']' if weighted else None}) on {device} {dtype}")
+          f"pos_weight={'[' + str(shape[-1]) + ']' if weighted else None}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.losses.binary_cross_entropy_with_logits")
@@ -215,7 +216,7 @@ def test_bce_with_logits_large_logits(student, reference, reduction, weighted, d
     scale = 1e4 * weight * (x.numel() if reduction == "sum" else 1)
     check(student, reference, "binary_cross_entropy_with_logits", [x, y], kwargs,
           f"binary_cross_entropy_with_logits(input{shape} with logits up to ±1e4, reduction={reduction!r}, "
-          f"pos_weight={'[7]' if weighted else None}) on {device} {dtype}", scale=scale)
+          f"pos_weight={'[7]' if weighted else None}) {where(device, dtype)}", scale=scale)
 
 
 @pytest.mark.exercise("ch2.losses.binary_cross_entropy_with_logits")
@@ -238,7 +239,7 @@ def test_cross_entropy_backward_matches_autograd(student, reference, shape, redu
     g = upstream(reduction, n, device, dtype, seed=6)
     check(student, reference, "cross_entropy_backward", [g, x, target], {"reduction": reduction},
           f"cross_entropy_backward(grad_output{tuple(g.shape)}, input{shape}, class ids, "
-          f"reduction={reduction!r}) on {device} {dtype}")
+          f"reduction={reduction!r}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch2.losses.cross_entropy_backward")
@@ -250,7 +251,7 @@ def test_cross_entropy_backward_large_logits(student, reference, reduction, devi
     scale = 1e4 * g.abs().max().item() / (n if reduction == "mean" else 1)
     check(student, reference, "cross_entropy_backward", [g, x, target], {"reduction": reduction},
           f"cross_entropy_backward(grad_output{tuple(g.shape)}, input({n}, {c}) with logits up to ±1e4, "
-          f"reduction={reduction!r}) on {device} {dtype}", scale=scale)
+          f"reduction={reduction!r}) {where(device, dtype)}", scale=scale)
 
 
 @pytest.mark.exercise("ch2.losses.cross_entropy_backward")
@@ -296,4 +297,4 @@ def test_new_tensors_follow_the_input_device(student, reference, exercise, case,
     args, kwargs = _device_case(case, reduction, "meta")
     got = run_on_meta(student, apply, lambda device: (exercise, *_device_case(case, reduction, device)))
     want = reference.run(apply, exercise, args, kwargs)
-    expect_close(got["out"], want["out"], what=f"{exercise}({case}, {kwargs}) on the meta device")
+    expect_close(got["out"], want["out"], what=f"{call_text(exercise, case, kwargs=kwargs)} on the meta device")

@@ -11,7 +11,7 @@ import torch
 from autograder.compare import expect_close, expect_equal, reference_answer
 from autograder.devices import run_on_meta
 from autograder.probes import raises
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import gen, where
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "gelu"]
 # Layer widths d_0 = D, d_1, ..., d_L: no two consecutive equal, none equal to N (= 7), so a
@@ -89,7 +89,7 @@ def deep_problem(activation, device, dtype, seed):
     arguments, and the text of the mlp_forward call."""
     x, params, grad_out = make_problem(DEEP, 9, device, dtype, seed=seed, shuffle_keys=True)
     call = (f"mlp_forward(x[9,{DEEP[0]}], params of an 11-layer {arch(DEEP)} MLP with the dict keys "
-            f"in the order {list(params)}, activation={activation!r}) on {device} {dtype}")
+            f"in the order {list(params)}, activation={activation!r}) {where(device, dtype)}")
     return x, params, grad_out, {"activation": activation}, call
 
 
@@ -102,7 +102,8 @@ def test_forward_matches_torch(student, reference, layers, activation, device, d
     dims = NETWORKS[layers]
     x, params, _ = make_problem(dims, N, device, dtype, seed=len(dims))
     kwargs = {"activation": activation}
-    what = f"mlp_forward(x[{N},{dims[0]}], params of a {arch(dims)} MLP, activation={activation!r}) on {device} {dtype}"
+    what = (f"mlp_forward(x[{N},{dims[0]}], params of a {arch(dims)} MLP, activation={activation!r}) "
+            f"{where(device, dtype)}")
     got = student.run(forward, x, params, kwargs)
     want, atol = reference_answer(reference, forward, (x, params, kwargs), dtype)
     expect_close(got["out"], want["out"], atol=atol, what=what + ": out")
@@ -158,7 +159,7 @@ def test_backward_matches_autograd(student, reference, layers, activation, devic
     x, params, grad_out = make_problem(dims, N, device, dtype, seed=20 + len(dims))
     kwargs = {"activation": activation}
     what = (f"mlp_backward(grad_out[{N},{dims[-1]}], cache) after mlp_forward(x[{N},{dims[0]}], params of a "
-            f"{arch(dims)} MLP, activation={activation!r}) on {device} {dtype}")
+            f"{arch(dims)} MLP, activation={activation!r}) {where(device, dtype)}")
     got = student.run(forward_backward, x, params, grad_out, kwargs)
     want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")
@@ -187,7 +188,7 @@ def test_backward_relu_kink_follows_torch(student, reference, device, dtype):
     params["b2"] = params["b2"].clone()
     params["b2"][1::2] = 0.0                      # z_2[2] = b_2: some entries == 0
     kwargs = {"activation": "relu"}
-    what = f"mlp_backward with pre-activations exactly 0 (relu, {arch(dims)} MLP) on {device} {dtype}"
+    what = f"mlp_backward with pre-activations exactly 0 (relu, {arch(dims)} MLP) {where(device, dtype)}"
     got = student.run(forward_backward, x, params, grad_out, kwargs)
     want, atol = reference_answer(reference, forward_backward, (x, params, grad_out, kwargs), dtype)
     expect_grads(got["grads"], want["grads"], atol, what + ": the gradients")

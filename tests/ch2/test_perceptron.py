@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_equal
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import designed_gen, dtype_text, gen
 
 
 def train(impl, x, y, epochs, kwargs):
@@ -21,8 +21,9 @@ def train(impl, x, y, epochs, kwargs):
 
 
 def integer_data(n, d, seed, w_star, device, dtype, label_dtype):
-    """Integer features in [-4, 4]; labels from a separating hyperplane with bias 0.5 (never 0)."""
-    g = gen(seed)
+    """Integer features in [-4, 4]; labels from a separating hyperplane with bias 0.5 (never 0).
+    A designed case: the seeds below give the convergence the tests rely on."""
+    g = designed_gen(seed)
     x = torch.randint(-4, 5, (n, d), generator=g).double()
     y = torch.where(x @ torch.tensor(w_star, dtype=torch.float64) + 0.5 > 0, 1, -1)
     y = y.to(device=device, dtype=dtype if label_dtype == "float" else torch.int64)
@@ -48,7 +49,8 @@ LARGER = dict(n=40, d=5, seed=4, w_star=[1.0, -2.0, 0.0, 3.0, 1.0])   # converge
 def test_exact_on_small_integer_data(student, reference, device, dtype, label_dtype):
     x, y = integer_data(**SMALL, device=device, dtype=dtype, label_dtype=label_dtype)
     want = check_exact(student, reference, x, y, 8, {},
-                       f"perceptron_train(x[7, 3] integer-valued {dtype} on {device}, y {label_dtype} "
+                       f"perceptron_train(x[7, 3] integer-valued {dtype_text(dtype)} on {device}, "
+                       f"y {dtype_text(label_dtype)} "
                        f"labels, epochs=8)")
     assert want["mistakes"][-3:] == [0, 0, 0] and want["mistakes"][0] > 0, "kit self-check: the data converges early"
 
@@ -58,14 +60,14 @@ def test_exact_on_small_integer_data(student, reference, device, dtype, label_dt
 def test_exact_with_learning_rate(student, reference, lr, device, dtype):
     x, y = integer_data(**SMALL, device=device, dtype=dtype, label_dtype="int64")
     check_exact(student, reference, x, y, 8, {"lr": lr},
-                f"perceptron_train(x[7, 3] integer-valued {dtype} on {device}, epochs=8, lr={lr})")
+                f"perceptron_train(x[7, 3] integer-valued {dtype_text(dtype)} on {device}, epochs=8, lr={lr})")
 
 
 @pytest.mark.exercise("ch2.perceptron.perceptron_train")
 def test_exact_on_larger_integer_data(student, reference, device, dtype):
     x, y = integer_data(**LARGER, device=device, dtype=dtype, label_dtype="int64")
     want = check_exact(student, reference, x, y, 15, {},
-                       f"perceptron_train(x[40, 5] integer-valued {dtype} on {device}, epochs=15)")
+                       f"perceptron_train(x[40, 5] integer-valued {dtype_text(dtype)} on {device}, epochs=15)")
     assert want["mistakes"][-1] == 0, "kit self-check: the data converges"
 
 
@@ -74,7 +76,7 @@ def test_xor_never_converges(student, reference, device, dtype):
     x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], device=device, dtype=dtype)
     y = torch.tensor([-1, 1, 1, -1], device=device)
     want = check_exact(student, reference, x, y, 12, {},
-                       f"perceptron_train(XOR: x[4, 2] {dtype} on {device}, epochs=12)")
+                       f"perceptron_train(XOR: x[4, 2] {dtype_text(dtype)} on {device}, epochs=12)")
     assert min(want["mistakes"]) > 0, "kit self-check: XOR is not separable"
 
 
@@ -97,7 +99,7 @@ def test_separable_random_data_converges(student, reference, lr, device, dtype):
     x, y = x[keep][:30], torch.where(margin[keep][:30] > 0, 1.0, -1.0)
     x, y = x.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
     epochs = 60
-    what = f"perceptron_train(x[30, 4] separable random {dtype} data on {device}, epochs={epochs}, lr={lr})"
+    what = f"perceptron_train(x[30, 4] separable random {dtype_text(dtype)} data on {device}, epochs={epochs}, lr={lr})"
     got = student.run(train, x, y, epochs, {"lr": lr})
     want = reference.run(train, x, y, epochs, {"lr": lr})
     w_ref = want["w"].double()

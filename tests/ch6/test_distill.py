@@ -26,7 +26,7 @@ import torch
 from autograder.compare import expect_close, expect_equal, to_float64
 from autograder.devices import run_on_meta
 from autograder.probes import apply
-from autograder.suite_helpers import DEFAULT_ATOL, gen, logits
+from autograder.suite_helpers import DEFAULT_ATOL, gen, logits, where
 
 TEMPERATURES = [1.0, 2.0, 4.5]
 ALPHAS = [0.0, 0.3, 1.0]
@@ -136,7 +136,7 @@ def test_matches_torch(student, reference, shape, temperature, alpha, device, dt
     kwargs = {"temperature": temperature, "alpha": alpha}
     check(student, reference, args, kwargs,
           f"distillation_loss(student{shape}, teacher{shape}, targets[{shape[0]}], {kwargs_text(kwargs)}) "
-          f"on {device} {dtype}")
+          f"{where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.distill.distillation_loss")
@@ -144,7 +144,7 @@ def test_default_temperature_and_alpha(student, reference, device, dtype):
     args = case((7, 5), device, dtype, seed=2)
     check(student, reference, args, {},
           f"distillation_loss(student(7, 5), teacher(7, 5), targets[7]) with the defaults "
-          f"(temperature=2.0, alpha=0.5) on {device} {dtype}")
+          f"(temperature=2.0, alpha=0.5) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.distill.distillation_loss")
@@ -156,7 +156,7 @@ def test_large_logits(student, reference, temperature, alpha, device, dtype):
     kwargs = {"temperature": temperature, "alpha": alpha}
     check(student, reference, args, kwargs,
           f"distillation_loss(student{shape}, teacher{shape} with logits up to ±1e4, {kwargs_text(kwargs)}) "
-          f"on {device} {dtype}", large=True)
+          f"{where(device, dtype)}", large=True)
 
 
 @pytest.mark.exercise("ch6.distill.distillation_loss")
@@ -166,7 +166,7 @@ def test_identical_logits_give_plain_cross_entropy(student, reference, device, d
     kwargs = {"temperature": 3.0, "alpha": 0.3}
     check(student, reference, [s, s.clone(), t], kwargs,
           f"distillation_loss(x, x, targets) with student == teacher (5, 8), {kwargs_text(kwargs)} "
-          f"on {device} {dtype}")
+          f"{where(device, dtype)}")
 
 
 # ------------------------------------------------------------------ the gradient
@@ -181,7 +181,7 @@ def test_gradient_matches_autograd(student, reference, temperature, alpha, devic
     kwargs = {"temperature": temperature, "alpha": alpha}
     check_grad(student, reference, [s, t, y, g], kwargs,
                f"distillation_loss(student{shape}, teacher{shape}, targets[{shape[0]}], {kwargs_text(kwargs)})"
-               f".backward(grad_output={g.item():.3f}) on {device} {dtype}")
+               f".backward(grad_output={g.item():.3f}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.distill.distillation_loss")

@@ -12,7 +12,7 @@ import torch
 
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import gen, where
 
 # ------------------------------------------------------------------ probes
 
@@ -82,7 +82,7 @@ def test_fresh_cache_has_seq_len_zero(student, reference, num_layers):
 def test_prompt_then_single_tokens_then_a_chunk(student, reference, device, dtype):
     chunks = [5, 1, 1, 1, 6]                  # prompt of 5, three decoding steps, a chunk of 6
     ops, texts = forward_passes(chunks, 3, B=2, H=3, Dh=4, device=device, dtype=dtype, seed=1)
-    check_replay(student, reference, 3, ops, texts, f"on {device} {dtype}, B=2 H=3 Dh=4")
+    check_replay(student, reference, 3, ops, texts, f"{where(device, dtype)}, B=2 H=3 Dh=4")
 
 
 @pytest.mark.exercise("ch6.kv_cache.KVCache")

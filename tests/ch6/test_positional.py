@@ -18,7 +18,7 @@ from autograder import probes  # in a probe, `probes` is this module too (PROBE_
 from autograder.compare import Mismatch, expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply
-from autograder.suite_helpers import DTYPE_NAMES, case_seed, gen, seeded_randn, shape_text
+from autograder.suite_helpers import DTYPE_NAMES, case_seed, gen, seeded_randn, shape_text, where
 
 U32 = 2.0 ** -24        # float32 unit roundoff
 ANGLE_ULPS = 16         # see the module docstring
@@ -209,7 +209,7 @@ def test_embedding_forward_looks_up_rows(student, reference, kind, device, dtype
     args = (MAX_LEN, DIM, state, positions, DTYPE_NAMES[dtype])
     got = student.run(embedding_forward, *args)
     want = reference.run(embedding_forward, *args)
-    what = (f"LearnedPositionalEmbedding({MAX_LEN}, {DIM}) on {device} {dtype}, forward(positions "
+    what = (f"LearnedPositionalEmbedding({MAX_LEN}, {DIM}) {where(device, dtype)}, forward(positions "
             f"{positions.dtype} of shape {tuple(positions.shape)}: {kind}, max_len - 1 = {MAX_LEN - 1} included)")
     expect_close(got["out"], want["out"], what=what)
     expect_equal(got["positions_after"], positions, what=f"{what}: positions after the call (must not change)")
@@ -236,7 +236,7 @@ def test_embedding_gradient_reaches_weight(student, reference, kind, device, dty
     got = student.run(embedding_backward, MAX_LEN, DIM, state, positions, grad_out, DTYPE_NAMES[dtype])
     want = reference.run(embedding_backward, MAX_LEN, DIM, state, positions, grad_out, DTYPE_NAMES[dtype])
     expect_close(got, want, what=(f"the gradients {{name: param.grad}} after forward(positions of shape "
-                                  f"{tuple(positions.shape)}, {kind}).backward(random grad) on {device} {dtype} "
+                                  f"{tuple(positions.shape)}, {kind}).backward(random grad) {where(device, dtype)} "
                                   "(repeated positions add up)"))
 
 
@@ -312,7 +312,7 @@ def test_rope_matches_closed_form(student, reference, shape, device, dtype):
     x = seeded_randn(shape, seed=len(shape), device=device, dtype=dtype)
     positions = torch.arange(shape[-2], device=device)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope(x{shape_text(x)}, positions=arange({shape[-2]})) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions=arange({shape[-2]})) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
@@ -324,7 +324,7 @@ def test_rope_positions_need_not_start_at_zero(student, reference, case, device,
                  "shuffled": torch.tensor([9, 0, 41, 3, 3, 27]),
                  "large": torch.randint(1000, 4096, (6,), generator=g)}[case].to(device)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
@@ -332,7 +332,7 @@ def test_rope_float_positions(student, reference, device, dtype):
     x = seeded_randn((3, 5, 12), seed=12, device=device, dtype=dtype)
     positions = torch.tensor([0.5, 1.25, 2.0, 7.75, 100.5], device=device, dtype=dtype)
     check_rope(student, reference, x, positions, {},
-               f"apply_rope(x{shape_text(x)}, positions={positions.tolist()} ({dtype})) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, fractional positions={positions.tolist()}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
@@ -341,7 +341,7 @@ def test_rope_base_argument(student, reference, base, device, dtype):
     x = seeded_randn((2, 2, 7, 16), seed=13, device=device, dtype=dtype)
     positions = torch.arange(3, 10, device=device)
     check_rope(student, reference, x, positions, {"base": base},
-               f"apply_rope(x{shape_text(x)}, positions=arange(3, 10), base={base!r}) on {device} {dtype}")
+               f"apply_rope(x{shape_text(x)}, positions=arange(3, 10), base={base!r}) {where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch6.positional.apply_rope")
@@ -360,7 +360,7 @@ def test_rope_on_a_transposed_view(student, reference, device, dtype):
     got = student.run(rope_transposed, x_bthd, positions)
     want = reference.run(rope_transposed, x_bthd, positions)
     what = (f"apply_rope(x, positions=arange(4, 9)) with x = q.transpose(1, 2), a non-contiguous [2, 3, 5, 8] "
-            f"view of q[2, 5, 3, 8] (use reshape, not view) on {device} {dtype}")
+            f"view of q[2, 5, 3, 8] (use reshape, not view) {where(device, dtype)}")
     expect_close(got["out"], want["out"], atol=rope_atol(x_bthd, positions), what=what)
     expect_equal([got["x_after"], got["positions_after"]], [x_bthd, positions],
                  what=f"{what}: [q, positions] after the call (must not change)")
@@ -372,7 +372,7 @@ def test_rope_keeps_the_norm_of_every_pair(student, reference, device, dtype):
     x = seeded_randn((2, 3, 6, 10), seed=16, device=device, dtype=dtype, scale=2.0)
     positions = torch.tensor([0, 3, 8, 20, 57, 300], device=device)
     got = student.run(apply, "apply_rope", [x, positions], {})
-    what = f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) on {device} {dtype}"
+    what = f"apply_rope(x{shape_text(x)}, positions={positions.tolist()}) {where(device, dtype)}"
     out = got["out"]
     if not isinstance(out, torch.Tensor) or out.shape != x.shape:
         raise Mismatch(f"{what}: expected a tensor of shape {tuple(x.shape)}, got "

@@ -32,7 +32,7 @@ import torch
 from autograder.compare import Mismatch, describe, expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import dtype_text, gen, where
 
 NEAR_TIE = 1e-3
 SMALL = [((6, 10), 0, 0), ((6, 10), 1, 0), ((6, 10), -1, 0), ((5, 3, 4), -2, 0), ((8, 3, 3, 2), 0, 0),
@@ -152,7 +152,7 @@ def test_quantize_matches_torch_exactly(student, reference, shape, axis, seed, d
     if dtype == torch.float64:   # the float64 reference formula agrees with torch's quantizer
         assert torch.equal(want["out"][0].cpu(), torch_codes(w, want["out"][1], axis))
     got = student.run(apply, "quantize_per_channel_int8", args, kwargs)
-    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) on {device} {dtype}"
+    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) {where(device, dtype)}"
     check_quantized(got["out"], want["out"], w, axis, what, allow_near_ties=False)
     expect_equal(got["args_after"], args, what=f"{what}: w after the call (must not change)")
 
@@ -175,7 +175,7 @@ def test_quantize_rounds_half_to_even(student, reference, axis, device, dtype):
     assert torch.equal(want["out"][0].cpu(), torch_codes(w, want["out"][1], axis))
     check_quantized(got["out"], want["out"], w, axis,
                     f"quantize_per_channel_int8(w{tuple(w.shape)} with exact round-half ties such as 2.5 and "
-                    f"-3.5, axis={axis}) on {device} {dtype}: round half to even (torch.round)",
+                    f"-3.5, axis={axis}) {where(device, dtype)}: round half to even (torch.round)",
                     allow_near_ties=False)
 
 
@@ -186,7 +186,7 @@ def test_quantize_large_inputs(student, reference, shape, axis, device, dtype):
     args, kwargs = [w], {"axis": axis}
     got = student.run(apply, "quantize_per_channel_int8", args, kwargs)
     want = reference.run(apply, "quantize_per_channel_int8", args, kwargs)
-    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) on {device} {dtype}"
+    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) {where(device, dtype)}"
     check_quantized(got["out"], want["out"], w, axis, what, allow_near_ties=True)
 
 
@@ -195,7 +195,7 @@ def test_quantize_large_inputs(student, reference, shape, axis, device, dtype):
 def test_quantize_error_bound(student, shape, axis, device, dtype):
     w = weight(shape, axis, device, dtype, seed=8)
     got = student.run(quantize_roundtrip, w, axis)
-    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) on {device} {dtype}"
+    what = f"quantize_per_channel_int8(w{shape}, axis={axis}) {where(device, dtype)}"
     expect_equal(got["w_after"], w, what=f"{what}: w after the call (must not change)")
     if not (isinstance(got["q"], torch.Tensor) and got["q"].shape == w.shape and got["q"].dtype == torch.int8
             and isinstance(got["scale"], torch.Tensor) and got["scale"].shape == (shape[axis],)):
@@ -227,7 +227,7 @@ def test_dequantize_matches_torch(student, reference, shape, axis, device, dtype
                                                           torch.zeros(shape[axis], dtype=torch.int64),
                                                           axis % len(shape))
             assert torch.equal(qt.dequantize(), want["out"].cpu())
-    what = f"dequantize(q{shape} int8, scale[{shape[axis]}] {dtype}, axis={axis}) on {device}"
+    what = f"dequantize(q{shape} int8, scale[{shape[axis]}] {dtype_text(dtype)}, axis={axis}) on {device}"
     expect_close(got["out"], want["out"], what=what)
     expect_equal(got["args_after"], args, what=f"{what}: the inputs after the call (must not change)")
 
@@ -239,7 +239,7 @@ def test_dequantize_error_bound(student, reference, shape, axis, device, dtype):
     w = weight(shape, axis, device, dtype, seed=12, zero_channel=3)
     q, scale = reference.run(apply, "quantize_per_channel_int8", [w], {"axis": axis})["out"]
     got = student.run(apply, "dequantize", [q, scale], {"axis": axis})
-    what = f"dequantize(*quantize_per_channel_int8(w{shape}, axis={axis}), axis={axis}) on {device} {dtype}"
+    what = f"dequantize(*quantize_per_channel_int8(w{shape}, axis={axis}), axis={axis}) {where(device, dtype)}"
     want = reference.run(apply, "dequantize", [q, scale], {"axis": axis})
     expect_close(got["out"], want["out"], what=what)
     eps = torch.finfo(dtype).eps
@@ -282,7 +282,7 @@ def test_int8_linear_matches_f_linear(student, reference, x_shape, w_shape, bias
         dot_scale = (x.double().cpu().abs() @ w_deq.abs().t()).max().item()
         atol = max(1e-5, 4 * ref_err, 4 * torch.finfo(dtype).eps * dot_scale)
     what = (f"int8_linear(x{x_shape}, q{w_shape} int8, scale[{w_shape[0]}], "
-            f"bias={'[' + str(w_shape[0]) + ']' if bias else None}) on {device} {dtype}")
+            f"bias={'[' + str(w_shape[0]) + ']' if bias else None}) {where(device, dtype)}")
     expect_close(got["out"], want["out"], atol=atol, what=what)
     expect_equal(got["args_after"], args, what=f"{what}: the inputs after the call (must not change)")
 

@@ -35,7 +35,7 @@ import torch
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import Mismatch, expect_equal
 from autograder.probes import apply, raises
-from autograder.suite_helpers import case_seed, gen, where
+from autograder.suite_helpers import call_text, case_seed, gen, where
 
 NEG_INF = float("-inf")
 
@@ -420,8 +420,8 @@ def test_sample_distribution(student, reference, case, device, dtype):
     rows = torch.tensor(SAMPLE_ROWS, dtype=torch.float64).log().to(device=device, dtype=dtype)
     logits = rows.repeat(N_PER_ROW, 1)                  # row i is SAMPLE_ROWS[i % 2]
     row_type = torch.arange(len(logits)) % 2
-    what = (f"sample(logits [{len(logits)}, 9] (two kinds of rows, alternating), {kwargs}, generator seeded) "
-            f"{where(device, dtype)}")
+    what = (f"{call_text('sample', f'logits [{len(logits)}, 9] (two kinds of rows, alternating)', kwargs=kwargs)} "
+            f"with a seeded generator {where(device, dtype)}")
     probs = reference.run(filtered_probs, rows, kwargs).cpu()
     expected_support = [[v in support for v in range(9)] for support in (support_a, support_b)]
     check_reference((probs > 0).tolist(), expected_support, f"{what}: tokens with nonzero probability")
@@ -447,8 +447,8 @@ GREEDY_EXPECTED = [1, 2, 0, 0, 5]
                          ids=["plain", "top_k", "top_k-top_p"])
 def test_sample_temperature_zero_is_argmax(student, reference, kwargs, device, dtype):
     logits = torch.tensor(GREEDY_LOGITS, device=device, dtype=dtype)
-    what = (f"sample(logits {GREEDY_LOGITS}, {kwargs}) {where(device, dtype)}: greedy, the index of the "
-            "largest logit (ties: the lowest index)")
+    what = (f"{call_text('sample', f'logits {GREEDY_LOGITS}', kwargs=kwargs)} {where(device, dtype)}: greedy, "
+            "the index of the largest logit (ties: the lowest index)")
     want = reference.run(draw, logits, kwargs, 0)
     check_reference(want["out"], torch.tensor(GREEDY_EXPECTED, device=device), what)
     got = student.run(draw, logits, kwargs, 0)
@@ -462,7 +462,7 @@ def test_sample_temperature_zero_is_argmax(student, reference, kwargs, device, d
 def test_sample_draws_from_the_generator(student, kwargs, device):
     rows = torch.tensor(SAMPLE_ROWS, dtype=torch.float64).log()
     logits = rows.repeat(100, 1).to(device=device)
-    what = f"sample(logits [200, 9], {kwargs}) {where(device)}"
+    what = f"{call_text('sample', 'logits [200, 9]', kwargs=kwargs)} {where(device)}"
     got = student.run(draw_repeatedly, logits, kwargs)
     expect_the_seed_decides(got["seeded"], got["seeded_again"], got["other_seed"], (3, 4), 200, what,
                             ", after torch.manual_seed(100) and torch.manual_seed(200): draw with `generator`",
@@ -550,7 +550,7 @@ def make_prompt(B, T0, device, seed=0):
     return torch.randint(0, 13, (B, T0), generator=gen(seed)).to(device)
 
 
-def call_text(B, T0, n, kwargs, max_len=12):
+def generate_text(B, T0, n, kwargs, max_len=12):
     args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
     return f"generate(toy model with max_len={max_len}, idx [{B}, {T0}], max_new_tokens={n}{args})"
 
@@ -586,7 +586,7 @@ def test_generate_greedy_matches_a_trusted_loop(student, reference, case, use_ca
     B, T0, n, max_len = case
     prompt = make_prompt(B, T0, device, seed=T0)
     kwargs = {"temperature": 0, "use_cache": use_cache}
-    what = f"{call_text(B, T0, n, kwargs, max_len)} {where(device)}"
+    what = f"{generate_text(B, T0, n, kwargs, max_len)} {where(device)}"
     trusted = reference.run(run_generate, prompt, n, {"temperature": 0, "use_cache": False}, max_len=max_len)
     cached = reference.run(run_generate, prompt, n, {"temperature": 0, "use_cache": True}, max_len=max_len)
     check_reference(cached["out"], trusted["out"], f"{what}: greedy with and without the cache")
@@ -607,13 +607,13 @@ def test_generate_calls_the_model_with_the_right_inputs(student, reference, use_
     B, T0, n = 2, 3, 5
     prompt = make_prompt(B, T0, "cpu", seed=4)
     kwargs = {"temperature": 0, "use_cache": use_cache}
-    what = (f"{call_text(B, T0, n, kwargs)}: the calls the model saw, as [batch, new positions, "
+    what = (f"{generate_text(B, T0, n, kwargs)}: the calls the model saw, as [batch, new positions, "
             "cache.seq_len before the call (0 without cache), cache given]")
     want = expected_calls(B, T0, n, use_cache)
     ref = reference.run(run_generate, prompt, n, kwargs)
     check_reference([c[:4] for c in ref["calls"]], want, what)
     got = student.run(run_generate, prompt, n, kwargs)
-    expect_generated(got, prompt, n, "cpu", call_text(B, T0, n, kwargs))
+    expect_generated(got, prompt, n, "cpu", generate_text(B, T0, n, kwargs))
     expect_equal([c[:4] for c in got["calls"]], want, what=what)
 
 
@@ -624,7 +624,7 @@ def test_generate_no_grad_and_leaves_the_mode_alone(student, reference, training
     B, T0, n = 2, 3, 4
     prompt = make_prompt(B, T0, "cpu", seed=6)
     kwargs = {"temperature": 0}
-    what = call_text(B, T0, n, kwargs)
+    what = generate_text(B, T0, n, kwargs)
     got = student.run(run_generate, prompt, n, kwargs, training=training)
     expect_generated(got, prompt, n, "cpu", what)
     expect_equal([c[4] for c in got["calls"]], [False] * len(got["calls"]),
@@ -640,7 +640,7 @@ def test_generate_no_grad_and_leaves_the_mode_alone(student, reference, training
 def test_generate_too_long_raises_before_generating(student, reference, case):
     B, T0, n = case
     prompt = make_prompt(B, T0, "cpu", seed=2)
-    what = f"{call_text(B, T0, n, {})}: T0 + max_new_tokens > max_len (or max_new_tokens < 0)"
+    what = f"{generate_text(B, T0, n, {})}: T0 + max_new_tokens > max_len (or max_new_tokens < 0)"
     want = reference.run(run_generate, prompt, n, {}, seed=0)
     check_reference(want, {"raised": "ValueError", "calls": []}, what)
     got = student.run(run_generate, prompt, n, {}, seed=0)
@@ -655,7 +655,7 @@ def test_generate_too_long_raises_before_generating(student, reference, case):
 def test_generate_zero_new_tokens_returns_the_prompt(student, use_cache, device):
     prompt = make_prompt(3, 4, device, seed=9)
     kwargs = {"use_cache": use_cache}
-    what = f"{call_text(3, 4, 0, kwargs)} {where(device)}"
+    what = f"{generate_text(3, 4, 0, kwargs)} {where(device)}"
     got = student.run(run_generate, prompt, 0, kwargs, seed=0)
     expect_generated(got, prompt, 0, device, what)
     expect_equal(got["calls"], [], what=f"{what}: calls to the model (none needed)")
@@ -700,7 +700,7 @@ def test_generate_sampled_tokens_pass_the_filters(student, reference, case, use_
     B, T0, n = 6, 3, 8
     kwargs = {**SAMPLED[case], "use_cache": use_cache}
     prompt = make_prompt(B, T0, device, seed=11)
-    what = f"{call_text(B, T0, n, kwargs)} with a seeded generator {where(device)}"
+    what = f"{generate_text(B, T0, n, kwargs)} with a seeded generator {where(device)}"
     ref = reference.run(run_generate, prompt, n, kwargs, seed=case_seed(5))
     check_new_tokens_allowed(reference, ref["out"], T0, kwargs, 12,
                              f"[the reference failed: this test is wrong] {what}")
@@ -716,7 +716,7 @@ def test_generate_first_token_distribution(student, reference, use_cache, device
     B, T0, n = 4000, 3, 2
     kwargs = {"temperature": 0.8, "top_p": 0.9, "use_cache": use_cache}
     prompt = make_prompt(1, T0, device, seed=12).repeat(B, 1)
-    what = f"{call_text(B, T0, n, kwargs)} with a seeded generator {where(device)} (one prompt repeated)"
+    what = f"{generate_text(B, T0, n, kwargs)} with a seeded generator {where(device)} (one prompt repeated)"
     last = reference.run(run_generate, prompt[:1].cpu(), 0, {}, mode="logits")["logits"][:, -1]
     probs = torch.softmax(last.double() / 0.8, dim=-1)
     probs = torch.where(allowed_tokens(last, 0.8, top_p=0.9), probs, torch.zeros_like(probs))
@@ -735,7 +735,7 @@ def test_generate_same_seed_same_tokens(student, use_cache, device):
     B, T0, n = 4, 2, 9
     kwargs = {"temperature": 1.2, "use_cache": use_cache}
     prompt = make_prompt(B, T0, device, seed=13)
-    what = f"{call_text(B, T0, n, kwargs)} {where(device)}"
+    what = f"{generate_text(B, T0, n, kwargs)} {where(device)}"
     first = student.run(run_generate, prompt, n, kwargs, seed=21, global_seed=1)
     again = student.run(run_generate, prompt, n, kwargs, seed=21, global_seed=2)
     other = student.run(run_generate, prompt, n, kwargs, seed=22, global_seed=1)

@@ -19,7 +19,7 @@ from autograder import probes  # in a probe, `probes` is this module too (PROBE_
 from autograder.compare import expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import apply, raises
-from autograder.suite_helpers import gen
+from autograder.suite_helpers import call_text, gen
 
 # ------------------------------------------------------------------ probes
 
@@ -459,7 +459,8 @@ def test_lm_examples_by_hand(student):
                          ids=["context0", "stride0", "context0-stride2"])
 def test_lm_examples_rejects_invalid_sizes(student, context_len, kwargs):
     got = student.run(raises, "lm_examples", [lm_tokens(12), context_len], kwargs)
-    expect_equal(got, "raised", what=f"lm_examples(tokens[12], {context_len}, {kwargs}) (must raise)")
+    call = call_text("lm_examples", "tokens[12]", str(context_len), kwargs=kwargs)
+    expect_equal(got, "raised", what=f"{call} (must raise)")
 
 
 @pytest.mark.exercise("ch6.tokenizer.lm_examples")
