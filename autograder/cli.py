@@ -1,7 +1,7 @@
 """The `autograder` command.
 
     autograder generate [--check]                 stubs from solutions
-    autograder check [ch2 ...] [--submission DIR] [--json FILE]
+    autograder check [ch2 ...] [--exercise ID] [--submission DIR] [--json FILE]   score your work
     autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
     autograder new chN.module.name                scaffold a new exercise's files
     autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2] [--shard K/N]
@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+import textwrap
 from pathlib import Path
 
-from autograder.config import chapters
+from autograder.config import chapter_modules, chapters
 from autograder.layout import KIT
 
 
@@ -36,18 +38,36 @@ def cmd_generate(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.check import check
     from autograder.settings import RunSettings
 
-    settings = RunSettings(submission=args.submission.resolve(), exercise=args.exercise)
-    check(args.chapters or chapters(), settings, public=not args.no_public, json_path=args.json)
+    exercise = known_exercise(args.exercise) if args.exercise else None
+    chapter_list = known_chapters(args.chapters)
+    if exercise and chapter_list and exercise.chapter not in chapter_list:
+        raise BadCommand(f"--exercise {exercise.id} is not in {', '.join(chapter_list)}: "
+                         f"leave the chapters out or add {exercise.chapter}")
+    if exercise:
+        chapter_list = [exercise.chapter]
+    submission = submission_folder(args.submission, chapter_list)
+    if args.json and args.json.is_dir():
+        raise BadCommand(f"--json {args.json} is a folder: give a file name, e.g. {args.json / 'results.json'}")
+    settings = RunSettings(submission=submission.resolve(), exercise=args.exercise)
+    # torch and pytest only once the command line is known to be right: a bad one is told at once
+    from autograder.check import check
+
+    try:
+        check(chapter_list or chapters_in(submission), settings, public=not args.no_public, json_path=args.json)
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
 def cmd_mutants(args) -> int:
     from autograder.mutants import prove_caught
 
-    return 1 if prove_caught(args.chapters or chapters(), args.module) else 0
+    chapter_list = known_chapters(args.chapters) or chapters()
+    if args.module:
+        known_module(args.module, chapter_list)
+    return 1 if prove_caught(chapter_list, args.module) else 0
 
 
 def cmd_new(args) -> int:
@@ -90,7 +110,10 @@ def cmd_merge(args) -> int:
 def cmd_gradescope(args) -> int:
     from autograder.gradescope import build_bundle
 
-    path = build_bundle(args.zip, args.chapter, args.wheelhouse)
+    if args.wheelhouse and not args.wheelhouse.is_dir():
+        raise BadCommand(f"--wheelhouse {args.wheelhouse}: no such folder (a folder of .whl files, "
+                         "e.g. from `pip download -d DIR -r requirements.txt`)")
+    path = build_bundle(args.zip, known_chapters(args.chapter or []) or None, args.wheelhouse)
     print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB): upload it as the assignment's autograder")
     return 0
 
@@ -99,6 +122,64 @@ def cmd_gradescope_run(args) -> int:
     from autograder.gradescope import gradescope_run
 
     return gradescope_run(args.submission, args.results, args.chapter or chapters())
+
+
+class BadCommand(Exception):
+    """A command line that cannot run as given; its message says what is wrong and what would be right."""
+
+
+def known_chapters(names: list[str]) -> list[str]:
+    """`names`, each a chapter of grading.toml."""
+    for name in names:
+        if name not in chapters():
+            raise BadCommand(f"there is no chapter {name!r}: the chapters are {', '.join(chapters())}")
+    return names
+
+
+def known_exercise(exercise_id: str):
+    """The Exercise of an id of grading.toml."""
+    from autograder.config import load_exercises
+
+    exercises = load_exercises()
+    if exercise_id in exercises:
+        return exercises[exercise_id]
+    module_id, _, name = exercise_id.rpartition(".")
+    in_module = [ex.id for ex in exercises.values() if f"{ex.chapter}.{ex.module}" == module_id]
+    close = difflib.get_close_matches(exercise_id, in_module or exercises, n=1, cutoff=0.9 if in_module else 0.8)
+    suggestion = (f"did you mean {' or '.join(close)}?" if close else
+                  f"the exercises of {module_id} are {', '.join(i.rpartition('.')[2] for i in in_module)}"
+                  if in_module else
+                  f"an exercise id is chN.<module>.<name>, e.g. {next(iter(exercises))} (grading.toml lists them)")
+    raise BadCommand(f"--exercise {exercise_id}: there is no such exercise; {suggestion}")
+
+
+def known_module(module: str, chapter_list: list[str]) -> str:
+    """`module`, a module of one of the chapters."""
+    modules = [m for chapter in chapter_list for m in chapter_modules(chapter)]
+    if module not in modules:
+        raise BadCommand(f"--module {module}: {', '.join(chapter_list)} has no such module; "
+                         f"the modules are {', '.join(modules)}")
+    return module
+
+
+def chapters_in(submission: Path) -> list[str]:
+    """The chapters whose folder the submission has."""
+    return [chapter for chapter in chapters() if (submission / chapter).is_dir()]
+
+
+def submission_folder(path: Path, chapter_list: list[str]) -> Path:
+    """`path`, a folder with a chN/ folder for each chapter of `chapter_list` (for at least one
+    chapter when the list is empty)."""
+    layout = "a folder with chN/<module>.py files, like assignments/ (assignments/ch2/activations.py)"
+    if not path.is_dir():
+        raise BadCommand(f"--submission {path}: there is no such folder; give {layout}")
+    missing = [chapter for chapter in chapter_list or chapters() if not (path / chapter).is_dir()]
+    if missing and (chapter_list or not chapters_in(path)):
+        inside = f" ({path} looks like a chapter folder itself: give the folder above it)" \
+            if path.resolve().name in chapters() else ""
+        folders = " or ".join(f"{chapter}/" for chapter in missing)
+        raise BadCommand(f"--submission {path}: it has no {folders} folder{inside}; give {layout}")
+    return path
 
 
 def shard_arg(text: str) -> tuple[int, int]:
@@ -112,36 +193,61 @@ def shard_arg(text: str) -> tuple[int, int]:
     return k, n
 
 
+def about(summary: str, *examples: str) -> dict:
+    """A subcommand's help in the list of commands (`summary`) and its own --help: what it does,
+    then examples."""
+    return {"help": summary, "formatter_class": argparse.RawDescriptionHelpFormatter,
+            "description": textwrap.fill(summary[0].upper() + summary[1:] + ".", 88) + "\n\nexamples:\n"
+            + "\n".join(f"  autograder {example}" for example in examples)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("generate", help="write assignments/ (stubs) from solutions/")
+    p = sub.add_parser("generate", **about(
+        "write assignments/ (stubs and public tests) from solutions/",
+        "generate            # after editing solutions/ch2/activations.py",
+        "generate --check    # only list the stubs that are out of date",
+        "generate --force    # overwrite stubs edited since they were generated too (their edits are lost)"))
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
     p.add_argument("--force", action="store_true",
                    help="also overwrite files edited since generate wrote them (by default they are left alone)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("check", help="score a submission against the hidden suites, in-process")
-    p.add_argument("chapters", nargs="*", help="chapters to check (default: all)")
-    p.add_argument("--submission", type=Path, default=KIT.assignments,
+    p = sub.add_parser("check", **about(
+        "score your work against the hidden suites: points per exercise, the first failure and a hint "
+        "when the mistake is a known one (your code runs in this process: print() and pdb work)",
+        "check ch2                                  # your work in assignments/",
+        "check --exercise ch2.activations.relu      # one exercise: seconds instead of a minute",
+        "check ch2 ch6 --submission my_work/        # any folder with chN/<module>.py files"))
+    p.add_argument("chapters", nargs="*", help="chapters to check (default: every chapter the submission has)")
+    p.add_argument("--submission", type=Path, default=KIT.assignments, metavar="DIR",
                    help="folder with the chN/<module>.py layout (default: assignments/)")
-    p.add_argument("--json", type=Path, help="write Gradescope's results.json here")
-    p.add_argument("--exercise", help="check one exercise id only")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write Gradescope's results.json here")
+    p.add_argument("--exercise", metavar="ID", help="check only this exercise, e.g. ch2.activations.relu")
     p.add_argument("--no-public", action="store_true", help="skip the public tests")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("mutants", help="run every known mistake against the hidden suites")
-    p.add_argument("chapters", nargs="*")
+    p = sub.add_parser("mutants", **about(
+        "prove that the hidden suites catch every known mistake (tests/chN/mutants/) and name it",
+        "mutants ch2",
+        "mutants ch6 --module attention"))
+    p.add_argument("chapters", nargs="*", help="chapters (default: all)")
     p.add_argument("--module", help="only the mutants of this module")
     p.set_defaults(func=cmd_mutants)
 
-    p = sub.add_parser("new", help="scaffold every file a new exercise needs (then fill them in)")
+    p = sub.add_parser("new", **about(
+        "scaffold every file a new exercise needs (then fill them in; docs/authoring.md is the checklist)",
+        "new ch2.activations.softplus"))
     p.add_argument("exercise", help="the new exercise's id, chN.<module>.<name> (e.g. ch9.demo.double)")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("grade", help="grade a folder of submissions in sandboxed workers")
+    p = sub.add_parser("grade", **about(
+        "grade a class: every student's code runs walled in; writes grades.csv, a gradebook and feedback",
+        "grade examples/submissions --out grades/",
+        "grade SUBMISSIONS/ --out grades/ --chapter ch2 --jobs 8"))
     p.add_argument("submissions", type=Path, help="one folder or .zip per student, or nbgrader's submitted/")
     p.add_argument("--out", type=Path, required=True, help="where results, feedback, CSV and gradebook go")
     p.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: cores)")
@@ -160,25 +266,33 @@ def main(argv=None) -> int:
                         "system-call filter): only for a class you trust")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("gradescope", help="build Gradescope's autograder bundle (setup.sh, run_autograder)")
+    p = sub.add_parser("gradescope", **about(
+        "build Gradescope's autograder bundle (setup.sh, run_autograder) to upload as an assignment's autograder",
+        "gradescope ch6_autograder.zip --chapter ch6"))
     p.add_argument("zip", type=Path, help="the bundle to write, e.g. ch6_autograder.zip")
     p.add_argument("--chapter", action="append", help="chapter(s) the assignment grades (default: all)")
     p.add_argument("--wheelhouse", type=Path, help="include these wheels so setup.sh needs no index")
     p.set_defaults(func=cmd_gradescope)
 
-    p = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)   # what run_autograder calls
+    p = sub.add_parser("gradescope-run")   # what run_autograder calls; no help: not listed
     p.add_argument("submission", type=Path)
     p.add_argument("results", type=Path)
     p.add_argument("--chapter", action="append")
     p.set_defaults(func=cmd_gradescope_run)
 
-    p = sub.add_parser("merge", help="join the outputs of `grade --shard K/N` into one")
+    p = sub.add_parser("merge", **about(
+        "join the outputs of `grade --shard K/N` into one gradebook, grades.csv and feedback",
+        "merge out_1 out_2 out_3 --out grades/"))
     p.add_argument("shard_outs", nargs="+", type=Path, help="the --out folders of the shards")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="where the joined outputs go")
     p.set_defaults(func=cmd_merge)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BadCommand as exc:
+        print(f"autograder {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,14 +8,18 @@ in sandboxed runs no plugin but the kit's and pytest-timeout.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import importlib.abc
 import io
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from autograder.config import chapter_modules
+from autograder.compare import find_mismatch
+from autograder.config import chapter_modules, default_timeout
 from autograder.layout import KIT
 from autograder.outcomes import Outcome
 from autograder.pytest_plugin import UseSettings
@@ -24,36 +28,106 @@ from autograder.settings import RunSettings
 from autograder.submission import submission_modules
 
 
-class _Collector:
-    """A pytest plugin object: the outcome of every test, setup and teardown included."""
+class DoesNotImport(ImportError):
+    """Raised where a test file imports a module known not to import; its message says why."""
 
-    def __init__(self):
+
+class _Collector:
+    """A pytest plugin object: the outcome of every test, setup and teardown included.
+    `progress(done, total)` hears of each test finished."""
+
+    def __init__(self, progress=None):
         self.outcomes: dict[str, TestOutcome] = {}
         self.collection_failed = False
+        self.progress = progress
+        self.total = self.done = 0
+        self._why_not_collected: dict[str, str] = {}
+
+    def pytest_exception_interact(self, node, call, report):
+        """A test file that cannot be collected because a module it imports does not: why, in one
+        line (pytest's CollectError wraps the import's own exception). A failed torch.testing.assert_close
+        of a test without a message of its own: expected and got at the worst element."""
+        known = self.outcomes.get(report.nodeid)
+        if isinstance(report, pytest.TestReport) and known is not None and call.excinfo is not None \
+                and not dict(report.user_properties).get("message"):
+            values_line = assert_close_values(call.excinfo.tb)
+            if values_line:
+                self.outcomes[report.nodeid] = dataclasses.replace(known, message=values_line[:500])
+        cause = call.excinfo.value.__cause__ if isinstance(report, pytest.CollectReport) and call.excinfo else None
+        if isinstance(cause, DoesNotImport):
+            self._why_not_collected[report.nodeid] = str(cause)
+        elif isinstance(cause, SyntaxError):
+            where = "/".join(Path(cause.filename or "?").parts[-2:])
+            self._why_not_collected[report.nodeid] = f"{where} does not import: SyntaxError: {cause.msg} " \
+                                                      f"(line {cause.lineno})"
 
     def pytest_collectreport(self, report):
         """A test file that cannot even be collected (a module it imports is missing or broken): one
-        failed outcome with the error's last line, never pytest's traceback."""
+        failed outcome with the reason, never pytest's traceback."""
         if report.failed:
             lines = report.longreprtext.strip().splitlines() or ["could not be collected"]
-            message = re.sub(r"^E\s+", "", lines[-1].strip())[:500]    # pytest's "E   " error prefix
-            self.outcomes[report.nodeid] = TestOutcome(report.nodeid, None, Outcome.FAILED, message)
+            message = self._why_not_collected.get(report.nodeid) or re.sub(r"^E\s+", "", lines[-1].strip())
+            self.outcomes[report.nodeid] = TestOutcome(report.nodeid, None, Outcome.FAILED, message[:500])
             self.collection_failed = True
 
+    def pytest_collection_finish(self, session):
+        self.total = len(session.items)
+
+    def _count(self, report):
+        if report.when == "teardown" and self.progress is not None:
+            self.done += 1
+            self.progress(self.done, self.total)
+
     def pytest_runtest_logreport(self, report):
+        self._count(report)
         props = dict(report.user_properties)
         known = self.outcomes.get(report.nodeid)
         if known is not None and known.outcome.failed:
             return  # a failure is final
         if report.when == "call" or report.outcome != "passed":
-            message = props.get("message") or (
-                report.longreprtext.strip().splitlines()[-1][:500] if report.failed and report.longreprtext else "")
+            message = props.get("message") or (failure_line(report) if report.failed else "")
             if report.skipped and isinstance(report.longrepr, tuple):
                 message = report.longrepr[2]
             outcome = (Outcome.PASSED if report.passed else Outcome.SKIPPED if report.skipped
                        else props.get("outcome", Outcome.FAILED))
             self.outcomes[report.nodeid] = TestOutcome(report.nodeid, props.get("exercise"), outcome, message,
                                                        props.get("hint", ""), props.get("condition", False))
+
+
+# Lines of an assertion's message that restate or pad it: pytest's `+  where ...` explanations
+# and hints, and torch.testing's headline ("Tensor-likes are not close!").
+_PADDING = re.compile(r"^(\+|where |and |Use -v|Full diff|Omitting|At index|\S+ are not close!$)")
+
+
+def first_meaningful_line(text: str) -> str:
+    """The line of a failure's message that says what came and what was expected."""
+    text = re.sub(r"^(AssertionError|Failed): ", "", text.strip())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    meaningful = [line for line in lines if not _PADDING.match(line)]
+    return (meaningful or lines or [""])[0]
+
+
+def assert_close_values(tb) -> str | None:
+    """What a failed torch.testing.assert_close compared, as compare.py words a mismatch (expected
+    and got at the worst element), from the arguments in its frame of the traceback `tb`."""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "assert_close" and frame.f_globals.get("__name__", "").startswith("torch.testing"):
+            args = frame.f_locals
+            if "actual" in args and "expected" in args:
+                return find_mismatch(args["actual"], args["expected"], rtol=args.get("rtol"), atol=args.get("atol"),
+                                     where="assert_close")
+        tb = tb.tb_next
+    return None
+
+
+def failure_line(report) -> str:
+    """A failed test's one line: its exception's first meaningful line (not the traceback's last)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        return first_meaningful_line(crash.message)[:500]
+    lines = report.longreprtext.strip().splitlines()
+    return first_meaningful_line(lines[-1])[:500] if lines else ""
 
 
 @contextlib.contextmanager
@@ -69,8 +143,8 @@ def _only_named_plugins(on: bool):
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
 
 
-def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False) -> _Collector:
-    collector = _Collector()
+def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False, progress=None) -> _Collector:
+    collector = _Collector(progress)
     base = ["-p", "no:cacheprovider", "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest",
             "--rootdir", str(KIT.root), "-c", str(KIT.root / "pyproject.toml"),
             "-q", "--no-header", "--tb=native"]   # short/long re-parse sources: ~8x slower on failing submissions
@@ -87,23 +161,57 @@ def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False
     return collector
 
 
-def run_hidden(chapter: str, settings: RunSettings, quiet: bool = True) -> list[TestOutcome]:
-    """The hidden suite of a chapter (or of one exercise, settings.exercise) against
-    settings.submission. Sandboxed runs load no plugin but the kit's and pytest-timeout."""
-    modules = [settings.exercise.split(".")[1]] if settings.exercise else chapter_modules(chapter)
+def hidden_modules(chapter: str, settings: RunSettings) -> list[str]:
+    """The modules whose hidden suites a run takes: the chapter's, or settings.exercise's."""
+    return [settings.exercise.split(".")[1]] if settings.exercise else chapter_modules(chapter)
+
+
+def run_hidden(chapter: str, settings: RunSettings, quiet: bool = True, modules: list[str] | None = None,
+               progress=None) -> list[TestOutcome]:
+    """The hidden suites of a chapter's `modules` (default: hidden_modules) against
+    settings.submission. Sandboxed runs load no plugin but the kit's and pytest-timeout.
+    `progress(done, total)` hears of each test finished."""
+    modules = hidden_modules(chapter, settings) if modules is None else modules
     args = [str(f) for f in map(lambda m: KIT.hidden_suite(chapter, m), modules) if f.exists()]
+    if not args:
+        return []
     if settings.stop_at_first_failure:
         args += ["--maxfail", "1"]
-    collector = _pytest(args, quiet, plugins=[UseSettings(settings)], trusted_only=settings.sandbox)
+    collector = _pytest(args, quiet, plugins=[UseSettings(settings)], trusted_only=settings.sandbox,
+                        progress=progress)
     return list(collector.outcomes.values())
 
 
-def run_public(chapter: str, submission: Path, quiet: bool = True) -> list[TestOutcome]:
-    """The public tests (assignments/chN/test_*.py) against a submission's modules."""
+class _Unimportable(importlib.abc.MetaPathFinder):
+    """Makes `import chN.<module>` raise DoesNotImport(why) for the modules of `why`, without
+    running them again (one that hangs at import would hang the tests)."""
+
+    def __init__(self, chapter: str, why: dict[str, str]):
+        self.chapter, self.why = chapter, why
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.partition(".")
+        if package == self.chapter and name in self.why:
+            raise DoesNotImport(self.why[name])
+        return None
+
+
+def run_public(chapter: str, submission: Path, quiet: bool = True, unimportable: dict[str, str] | None = None,
+               progress=None) -> list[TestOutcome]:
+    """The public tests (assignments/chN/test_*.py) against a submission's modules. A test file
+    that cannot be loaded is one failed outcome (its nodeid is the file), and the others run;
+    `unimportable` ({module: why}) names modules already known not to import: they are not
+    imported again, and a test file that needs one fails with the why."""
     files = KIT.public_tests(chapter)
     if not files:
         return []
     modules = submission_modules(Path(submission).resolve(), chapter)
+    finder = _Unimportable(chapter, unimportable or {})
     with modules.active():
-        args = [str(f) for f in files] + ["--import-mode=importlib"]
-        return list(_pytest(args, quiet).outcomes.values())
+        sys.meta_path.insert(0, finder)
+        try:
+            args = [str(f) for f in files] + ["--import-mode=importlib", "--continue-on-collection-errors",
+                                              "-o", f"timeout={default_timeout()}"]   # a test that hangs fails
+            return list(_pytest(args, quiet, progress=progress).outcomes.values())
+        finally:
+            sys.meta_path.remove(finder)

@@ -1,14 +1,170 @@
-"""`autograder check` on a file that does not even parse: one line per place, never a traceback."""
+"""`autograder check` whatever the student's files hold: the table with a one-line reason on the
+exercises of a module that does not import, every other module scored, the public tests that could
+run run; messages in the student's words."""
+import ast
+import io
+import json
 import shutil
 
-from autograder.check import public_summary
+import pytest
+from conftest import run_autograder
+
+import autograder.check as check_module
+from autograder.check import Progress, check, public_summary
 from autograder.layout import KIT
+from autograder.outcomes import Outcome
+from autograder.settings import RunSettings
 from autograder.suites import run_public
 
+RELU = "def relu(x):"
 
-def test_a_syntax_error_gives_one_line_not_a_traceback(tmp_path):
-    shutil.copytree(KIT.assignments / "ch2", tmp_path / "ch2")
-    with open(tmp_path / "ch2" / "activations.py", "a") as f:
-        f.write("\ndef relu(x)\n    return x\n")
-    line = public_summary(run_public("ch2", tmp_path))
-    assert line == "public tests could not run: assignments/ch2/test_activations.py: SyntaxError: expected ':'", line
+
+def broken(tmp_path, edit) -> int:
+    """solutions/ch2 in tmp_path/ch2 with activations.py changed by edit(lines, at) (`at`: the
+    index of `def relu(x):`); returns the 1-based line the breakage is on."""
+    shutil.copytree(KIT.solutions / "ch2", tmp_path / "ch2")
+    path = tmp_path / "ch2" / "activations.py"
+    lines = path.read_text().splitlines()
+    at = lines.index(RELU)
+    edit(lines, at)
+    path.write_text("\n".join(lines) + "\n")
+    return at + 1
+
+
+def syntax_error(lines, at):
+    lines[at] = "def relu(x)"
+
+
+def import_error(lines, at):
+    lines.insert(at, "import no_such_module_anywhere")
+
+
+def missing(lines, at):
+    lines.clear()      # broken() writes it; the case removes the file
+
+
+def calls_sys_exit(lines, at):
+    lines[at:at] = ["import sys", "sys.exit('bye')"]
+
+
+def raises_system_exit(lines, at):
+    lines.insert(at, "raise SystemExit(3)")
+
+
+def hangs(lines, at):
+    lines[at:at] = ["while True:", "    pass"]
+
+
+CASES = {
+    "syntax error": (syntax_error, 0, "ch2/activations.py does not import: SyntaxError: expected ':' (line {line})"),
+    "import error": (import_error, 0, "ch2/activations.py does not import: ModuleNotFoundError: No module named "
+                                      "'no_such_module_anywhere' (line {line})"),
+    "missing module": (missing, 0, "ch2/activations.py is missing from the submission"),
+    "sys.exit()": (calls_sys_exit, 1, "ch2/activations.py does not import: SystemExit: bye (line {line})"),
+    "raise SystemExit": (raises_system_exit, 0, "ch2/activations.py does not import: SystemExit: 3 (line {line})"),
+    "hang": (hangs, 1, "ch2/activations.py does not import: it was still running after 2 s"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_module_that_does_not_import_costs_its_exercises_with_one_line_and_nothing_else(
+        case, tmp_path, monkeypatch, capsys):
+    edit, offset, expected = CASES[case]
+    line = broken(tmp_path, edit) + offset
+    if case == "missing module":
+        (tmp_path / "ch2" / "activations.py").unlink()
+    monkeypatch.setattr(check_module, "default_timeout", lambda: 2.0)   # the import time limit
+    monkeypatch.chdir(tmp_path)     # files are shown as from here, like pytest shows them
+    results = check(["ch2"], RunSettings(submission=tmp_path, exercise="ch2.activations.relu"))
+    out = capsys.readouterr().out
+    why = expected.format(line=line)
+    [relu] = results
+    assert (relu.status, relu.score) == (Outcome.IMPORT, 0) and relu.message.startswith(why), relu.message
+    assert f"ch2.activations.relu        0/1  does not import\n    {why}" in out, out
+    public = out[out.index("public tests:"):]
+    passed = public.split("\n")[0]
+    assert passed.startswith("public tests: ") and "first failure" not in passed, public   # the other modules' ran
+    count, total = passed.removeprefix("public tests: ").split(" passed")[0].split(" of ")
+    assert count == total and int(total) > 20, passed
+    assert f"test_activations.py, {KIT.root}/assignments/ch2/test_mlp.py: {why}" in public, public
+    assert "Traceback" not in out and "\r" not in out, out
+
+
+def test_a_syntax_error_costs_that_module_only_through_the_command(tmp_path):
+    """The acceptance of issue 13 item 1: `autograder check ch2` on a submission with a syntax error
+    in activations.py: its exercises 0 with the reason and the line, every other module full marks."""
+    line = broken(tmp_path, syntax_error)
+    out = tmp_path / "results.json"
+    proc = run_autograder("check", "ch2", "--submission", tmp_path, "--json", out, "--no-public")
+    tests = {t["name"]: t for t in json.loads(out.read_text())["tests"]}
+    for name, test in tests.items():
+        if name.startswith("ch2.activations."):
+            assert test["score"] == 0 and f"SyntaxError: expected ':' (line {line})" in test["output"], test
+        else:
+            assert test["score"] == test["max_score"], test
+    shown = " ".join(proc.stdout.split())     # the table wraps long lines
+    assert f"{tmp_path}/ch2/activations.py does not import: SyntaxError: expected ':' (line {line})" in shown
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_public_summary_says_expected_and_got_not_torch_padding():
+    line = public_summary(run_public("ch2", KIT.demo_class / "partial_bob"))
+    first = line.split("first failure: ", 1)[1]
+    assert first.startswith("assignments/ch2/test_activations.py::test_relu_backward_is_zero_at_the_kink: "
+                            "assert_close: 1 of 6 elements differ"), line
+    assert "expected 0, got 3" in first, line
+    assert "Greatest" not in line and "Mismatched" not in line and "AssertionError" not in line, line
+
+
+def test_progress_is_redrawn_on_a_terminal_and_silent_elsewhere():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    plain, terminal = io.StringIO(), Terminal()
+    for stream in (plain, terminal):
+        progress = Progress(stream)
+        progress.counter("ch2: hidden tests")(3, 10)
+        progress.clear()
+    assert plain.getvalue() == ""
+    assert terminal.getvalue() == "\r\x1b[Kch2: hidden tests: 3 of 10\r\x1b[K"
+
+
+def test_a_failing_submission_is_told_in_its_words(monkeypatch, capsys):
+    """No `{}` for "no keyword arguments", no torch.float32 beside float32, nothing said twice."""
+    monkeypatch.chdir(KIT.root)
+    [result] = check(["ch2"], RunSettings(submission=KIT.demo_class / "partial_bob",
+                                          exercise="ch2.activations.relu_backward"), public=False)
+    assert result.message.startswith("relu_backward(grad_output, x(2, 3, 5)) on cpu float32: 3 of 30 elements "
+                                     "differ"), result.message
+    out = capsys.readouterr().out
+    assert "ch2 (examples/submissions/partial_bob)" in out, out
+    for word in ("{}", "torch.float32", "a tensor of shape"):
+        assert word not in out, (word, out)
+
+
+ENGINE_WORDS = ("probe", "plain data", "worker", "stand-in", "code under test")
+
+
+def _message_texts(path):
+    """The string literals of a hidden suite that are not docstrings (what its messages are made of)."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+@pytest.mark.parametrize("suite", sorted(KIT.hidden_tests.glob("ch*/test_*.py")), ids=lambda p: p.stem)
+def test_hidden_suites_word_their_messages_for_students(suite):
+    """No engine words in what a suite says, and no raw dict or torch dtype in an f-string (a call
+    shows its keyword arguments with call_text, a dtype with where() or dtype_text())."""
+    for line, text in _message_texts(suite):
+        for word in ENGINE_WORDS:
+            assert word not in text.lower(), f"{suite.name} line {line}: {text!r} says {word!r}"
+    for node in ast.walk(ast.parse(suite.read_text())):
+        if isinstance(node, ast.FormattedValue) and isinstance(node.value, ast.Name):
+            assert node.value.id not in ("kwargs", "dtype", "label_dtype"), \
+                f"{suite.name} line {node.lineno}: {{{node.value.id}}} in a message"
