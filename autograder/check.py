@@ -54,7 +54,7 @@ def check(chapter_list: list[str], settings: RunSettings, public: bool = True,
         chapter_results = score_all(exercises, [in_your_paths(o, settings.submission, chapter) for o in outcomes])
         results += chapter_results
         progress.clear()
-        print(table(chapter_results))
+        print(table(said_once(chapter_results)))
         if public_outcomes:
             print(public_summary([in_your_paths(o, settings.submission, chapter) for o in public_outcomes]))
     if json_path:
@@ -159,6 +159,16 @@ def in_your_paths(outcome: TestOutcome, submission: Path, chapter: str) -> TestO
     file, sep, test = outcome.nodeid.partition("::")
     nodeid = shown_path(KIT.root / file) + sep + test if file.endswith(".py") else outcome.nodeid
     return dataclasses.replace(outcome, nodeid=nodeid, message=message)
+
+
+def said_once(results: list[ExerciseResult]) -> list[ExerciseResult]:
+    """The results as the table shows them: a reason the exercise just above already gave (a
+    module that does not import costs each of its exercises) is not printed again: its status says it."""
+    shown = []
+    for before, result in zip([None, *results], results):
+        repeated = before is not None and result.message and result.message == before.message
+        shown.append(dataclasses.replace(result, message="") if repeated else result)
+    return shown
 
 
 # -- the public tests ---------------------------------------------------------------------------

@@ -104,6 +104,7 @@ def test_a_syntax_error_costs_that_module_only_through_the_command(tmp_path):
             assert test["score"] == test["max_score"], test
     shown = " ".join(proc.stdout.split())     # the table wraps long lines
     assert f"{tmp_path}/ch2/activations.py does not import: SyntaxError: expected ':' (line {line})" in shown
+    assert shown.count("SyntaxError") == 1, proc.stdout    # said once, not once per exercise of the module
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
