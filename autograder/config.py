@@ -43,6 +43,7 @@ class Exercise(OfAnExercise):
     points: float
     timeout: float               # seconds per test
     forbidden: tuple[str, ...]   # dotted names; see policy.py
+    graded_with: tuple[str, ...] = ()   # exercises of its own module it is graded with the kit's versions of
 
     @property
     def exercise_id(self) -> str:
@@ -76,6 +77,7 @@ def _walk(table: dict, prefix: str, defaults: dict, sets: dict):
                 points=float(value["points"]),
                 timeout=float(value.get("timeout", defaults["timeout"])),
                 forbidden=_expanded([*defaults.get("forbidden", ()), *value.get("forbidden", ())], sets, path),
+                graded_with=tuple(value.get("graded_with", ())),
             )
         else:
             yield from _walk(value, path, defaults, sets)

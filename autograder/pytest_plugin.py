@@ -135,7 +135,8 @@ class Student:
         self.submission = submission
         self.modules = modules_for(submission, exercise.chapter, exercise.module)
         if pool is None:
-            self.runner = InProcessRunner(self.modules, exercise.module, guard_for(exercise))
+            self.runner = InProcessRunner(self.modules, exercise.module, guard_for(exercise),
+                                          graded_with=exercise.graded_with)
         else:
             self.runner = SandboxRunner(pool, self.modules, exercise.module, exercise, submission,
                                         deadline=time.monotonic() + exercise.timeout)
@@ -266,7 +267,7 @@ def known_mistake(student: Student) -> str | None:
         if mutant.exercise != student.exercise.id:
             continue
         modules = modules_for(mutant_submission(mutant), student.exercise.chapter, student.exercise.module)
-        runner = InProcessRunner(modules, student.exercise.module)
+        runner = InProcessRunner(modules, student.exercise.module, graded_with=student.exercise.graded_with)
         if all(_same_behaviour(runner, call) for call in student.calls):
             return mutant.hint
     return None
@@ -291,6 +292,9 @@ def _add_outcome(report, item, call, exercise):
         report.user_properties.append(("exercise", exercise.id))
         if item.get_closest_marker("condition") is not None:
             report.user_properties.append(("condition", True))
+        student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
+        if isinstance(student, Student) and student.runner.kit_versions_called:
+            report.user_properties.append(("kit_versions", sorted(student.runner.kit_versions_called)))
     if not report.failed or call.excinfo is None:
         return
     exc = call.excinfo.value

@@ -224,6 +224,8 @@ def table(results: list[ExerciseResult]) -> str:
             if text and r.status != "passed":
                 lines += textwrap.wrap(label + clean_text(text), width=width, initial_indent="    ",
                                        subsequent_indent="      ")
+        if r.note:
+            lines += textwrap.wrap("note: " + r.note, width=width, initial_indent="    ", subsequent_indent="      ")
     total = sum(r.score for r in results)
     maximum = sum(r.max_score for r in results)
     lines.append("-" * min(width, id_width + 40))
@@ -239,6 +241,8 @@ def output_text(r: ExerciseResult) -> str:
         text += f"\nFirst failure: {r.message}"
     if r.hint:
         text += f"\nKnown mistake: {r.hint}"
+    if r.note:
+        text += f"\nNote: {r.note}"
     return text
 
 
@@ -325,7 +329,7 @@ def _render_md(student: str, results, info, shown: int) -> str:
     if shown < len(results):
         out += ["", _md_inline(_more(results, shown))]
     for r in results[:shown]:
-        if r.status == "passed" and not r.message and not r.hint:
+        if r.status == "passed" and not r.message and not r.hint and not r.note:
             continue   # the table says it all
         out += ["", f"### {_md_code(r.exercise.id)}: {points_text(r.score)}/{points_text(r.max_score)}"
                 f" ({_md_inline(Outcome(r.status).text)})", "",
@@ -334,6 +338,8 @@ def _render_md(student: str, results, info, shown: int) -> str:
             out += ["", "What failed:", ""] + _md_block(r.message)
         if r.hint:
             out += ["", f"**Known mistake:** {_md_inline(r.hint)}"]
+        if r.note:
+            out += ["", f"**Note:** {_md_inline(r.note)}"]
     return "\n".join(out) + "\n"
 
 
@@ -399,6 +405,8 @@ def _render_html(student: str, results, info, shown: int | None = None) -> str:
             details.append(f"<div>What failed:</div><pre>{_e(r.message)}</pre>")
         if r.hint:
             details.append(f'<div class="hint"><strong>Known mistake:</strong> {_e(r.hint)}</div>')
+        if r.note:
+            details.append(f"<div><strong>Note:</strong> {_e(r.note)}</div>")
         css = Outcome(r.status).value.replace(" ", "")   # the CSS classes above
         out.append(f"<tr><td><code>{_e(r.exercise.id)}</code></td>"
                    f'<td class="pts">{_e(points_text(r.score))} / {_e(points_text(r.max_score))}</td>'

@@ -18,7 +18,7 @@ The worker's requests and replies (frames of plaindata.py):
 
     {"op": "setup", "chapter", "module", "files": {name: source}, "stand_ins": [filename, source]}
         -> {"ok": true}
-    {"op": "run", "exercise", "forbidden", "probe": {...}} + encoded (args, kwargs)
+    {"op": "run", "exercise", "forbidden", "graded_with", "probe": {...}} + encoded (args, kwargs)
         -> {"ok": true} + encoded result
         |  {"ok": false, "outcome": "failed"|"policy"|"import", "message", "unfinished"}
       while it runs, a sibling's stand-in (siblings.py) may ask:
@@ -133,10 +133,13 @@ def _student_error(exc: BaseException, code_file: str) -> StudentError:
 class InProcessRunner:
     """Mode 1 of `student.run`: the probe runs in this process (print() and pdb work)."""
 
-    def __init__(self, modules: ChapterModules, module: str, guard_factory=None, sibling_calls=None):
+    def __init__(self, modules: ChapterModules, module: str, guard_factory=None, sibling_calls=None,
+                 graded_with=()):
         self.modules, self.module = modules, module
         self.guard_factory = guard_factory   # () -> RuntimeGuard, or None for trusted code
         self.sibling_calls = sibling_calls   # who answers the siblings' stand-ins; default: here
+        self.graded_with = tuple(graded_with)   # exercises of the module replaced by the kit's versions
+        self.kit_versions_called: set[str] = set()   # of those, the ones the code under test called
 
     def run(self, probe, *args, **kwargs):
         return self.run_spec(probe_spec(probe), args, kwargs)
@@ -151,11 +154,9 @@ class InProcessRunner:
         code_file = str(self.modules.files[self.module])
         with self.modules.active(), siblings.serving(self._sibling_calls(guard)):
             try:
-                if guard:
-                    with guard:
-                        result = fn(self.modules.module(self.module), *args, **kwargs)
-                else:
-                    result = fn(self.modules.module(self.module), *args, **kwargs)
+                impl = self.modules.module(self.module)
+                with self._kit_versions(impl), guard or contextlib.nullcontext():
+                    result = fn(impl, *args, **kwargs)
             except (SubmissionImportError, PolicyViolation):
                 if guard:
                     guard.check()
@@ -174,14 +175,25 @@ class InProcessRunner:
             raise StudentError(f"what your code returned cannot be checked: {exc}") from None
         return copy_plain(result)
 
+    @contextlib.contextmanager
+    def _kit_versions(self, impl):
+        """impl's exercises named in graded_with are the kit's own while the probe runs."""
+        with contextlib.ExitStack() as stack:
+            for name in self.graded_with:
+                stack.enter_context(probes.swapped(impl, name, siblings.kit_version(self.modules.chapter,
+                                                                                    self.module, name)))
+            yield
+
     def _sibling_calls(self, guard):
         """Answer the siblings' stand-ins here, on behalf of the code under test (siblings.py)."""
         if self.sibling_calls is None:
-            self.sibling_calls = siblings.InProcessSiblings(self.modules.chapter, self.module).call
+            self.sibling_calls = siblings.InProcessSiblings(self.modules.chapter, self.module, self.graded_with).call
 
-        def call(*request):
+        def call(chapter, module, name, args, kwargs):
+            if module == self.module:
+                self.kit_versions_called.add(name)
             with guard.paused() if guard else contextlib.nullcontext():
-                return self.sibling_calls(*request)
+                return self.sibling_calls(chapter, module, name, args, kwargs)
         return call
 
 
@@ -236,7 +248,8 @@ class ProbeService:
     def _run(self, header: dict, payload: bytes):
         args, kwargs = decode(payload, what="probe arguments")
         guard = lambda: RuntimeGuard(header["exercise"], header["forbidden"])
-        runner = InProcessRunner(self.modules, self.module, guard, sibling_calls=self._ask_grader)
+        runner = InProcessRunner(self.modules, self.module, guard, sibling_calls=self._ask_grader,
+                                 graded_with=[str(name) for name in header.get("graded_with", [])])
         return runner.run_spec(ProbeSpec(**header["probe"]), args, kwargs, fresh_inputs=True)
 
     def _ask_grader(self, chapter, module, name, args, kwargs):
@@ -266,6 +279,7 @@ class SandboxRunner:
         self.pool, self.modules, self.module = pool, modules, module
         self.exercise, self.submission, self.deadline = exercise, submission, deadline
         self.hung = _hung.setdefault(pool, set())
+        self.kit_versions_called: set[str] = set()   # exercises of its module it called the kit's versions of
 
     def run(self, probe, *args, **kwargs):
         check_plain((args, kwargs), "probe arguments")
@@ -279,7 +293,7 @@ class SandboxRunner:
         if left <= 0:
             raise out_of_time()
         header = {"op": "run", "exercise": self.exercise.id, "forbidden": list(self.exercise.forbidden),
-                  "probe": dataclasses.asdict(probe_spec(probe))}
+                  "graded_with": list(self.exercise.graded_with), "probe": dataclasses.asdict(probe_spec(probe))}
         try:
             reply, payload = self._worker().request(header, encode((args, kwargs), checked=True), timeout=left,
                                                     on_question=self._sibling)
@@ -315,7 +329,9 @@ class SandboxRunner:
         computed in the chapter's reference worker, its answer passed back."""
         module, name = str(call.get("module")), str(call.get("name"))
         try:
-            siblings.check_call(self.modules.chapter, self.module, module, name)
+            siblings.check_call(self.modules.chapter, self.module, module, name, self.exercise.graded_with)
+            if module == self.module:
+                self.kit_versions_called.add(name)
             reply, answer = self._reference_worker().request({"op": "sibling", "module": module, "name": name},
                                                              data, timeout=deadline - time.monotonic())
         except siblings.SiblingCallError as exc:

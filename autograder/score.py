@@ -27,6 +27,7 @@ class TestOutcome:
     message: str = ""     # a failure's one line
     hint: str = ""        # the known mistake it matches, if any
     condition: bool = False   # a condition on the points, not a source of them (see above)
+    kit_versions: tuple[str, ...] = ()   # exercises of its module the code called the kit's versions of
 
 
 @dataclass
@@ -39,6 +40,8 @@ class ExerciseResult:
     message: str = ""    # the first failure's message
     hint: str = ""       # the named known mistake, if any
     timed_out: bool = False   # a test ran out of time (not stored: it only decides a fresh run's summary)
+    kit_versions: tuple[str, ...] = ()   # exercises of its module it was graded with the kit's versions of
+    note: str = ""       # for the student: which of those versions stood in for their own faulty one
 
     @property
     def max_score(self) -> float:
@@ -52,7 +55,8 @@ def score_exercise(exercise: Exercise, outcomes: list[TestOutcome]) -> ExerciseR
     first = failures[0] if failures else None
     hint = next((o.hint for o in failures if o.hint), "")
     result = ExerciseResult(exercise, 0.0, Outcome.FAILED, passed, len(failures), first.message if first else "",
-                            hint, timed_out=any(o.outcome is Outcome.TIMED_OUT for o in failures))
+                            hint, timed_out=any(o.outcome is Outcome.TIMED_OUT for o in failures),
+                            kit_versions=tuple(sorted({name for o in mine for name in o.kit_versions})))
     for severe in (Outcome.POLICY, Outcome.IMPORT):
         hit = next((o for o in failures if o.outcome is severe), None)
         if hit:
@@ -79,4 +83,20 @@ def earned(points: float, ran: list[TestOutcome]) -> float:
 
 
 def score_all(exercises: list[Exercise], outcomes: list[TestOutcome]) -> list[ExerciseResult]:
-    return [score_exercise(ex, outcomes) for ex in exercises]
+    results = [score_exercise(ex, outcomes) for ex in exercises]
+    note_kit_versions(results)
+    return results
+
+
+def note_kit_versions(results: list[ExerciseResult]):
+    """An exercise graded with the kit's version of another exercise of its module (grading.toml
+    `graded_with`) says so when the student's own version loses points: one bug, one place."""
+    by_id = {r.exercise.id: r for r in results}
+    for result in results:
+        prefix = result.exercise.id.rsplit(".", 1)[0]
+        faulty = [name for name in result.kit_versions
+                  if (own := by_id.get(f"{prefix}.{name}")) is not None and own.score < own.max_score]
+        if faulty:
+            names = ", ".join(f"{name}()" for name in faulty)
+            result.note = (f"{result.exercise.name}() was graded with the kit's {names} in place of yours, "
+                           f"so the mistake in your {names} costs points there only")

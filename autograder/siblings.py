@@ -161,10 +161,22 @@ def stand_in_files(chapter: str) -> dict[str, Path]:
 
 # ------------------------------------------------------------------ the trusted side
 
-def check_call(chapter: str, module_under_test: str, module: str, name: str):
-    """Only the stand-ins' own calls are answered: never one into the module under test."""
-    if module == module_under_test or name not in called_through(chapter, module):
+def check_call(chapter: str, module_under_test: str, module: str, name: str, graded_with=()):
+    """Only the stand-ins' own calls are answered: never one into the module under test, but
+    for the exercises of it that the exercise under test is graded with (`graded_with`)."""
+    allowed = name in graded_with if module == module_under_test else name in called_through(chapter, module)
+    if not allowed:
         raise SiblingCallError("RuntimeError", f"{chapter}.{module}.{name} cannot be called from here")
+
+
+def kit_version(chapter: str, module: str, name: str):
+    """A function that stands for exercise `name` of the module under test while another exercise
+    of that module is graded (grading.toml `graded_with`): computed on the trusted side, like a
+    sibling's stand-in, so that one bug costs points once."""
+    def stand_in(*args, **kwargs):
+        return trusted_call(chapter, module, name, args, kwargs)
+    stand_in.__name__ = stand_in.__qualname__ = name
+    return stand_in
 
 
 def call_reference(modules, module: str, name: str, args, kwargs):
@@ -188,15 +200,15 @@ def call_reference(modules, module: str, name: str, args, kwargs):
 class InProcessSiblings:
     """Answers stand-in calls here, from the references (in-process mode)."""
 
-    def __init__(self, chapter: str, module_under_test: str):
+    def __init__(self, chapter: str, module_under_test: str, graded_with=()):
         from autograder.submission import ChapterModules, reference_modules
 
-        self.chapter, self.module_under_test = chapter, module_under_test
+        self.chapter, self.module_under_test, self.graded_with = chapter, module_under_test, graded_with
         self.modules = ChapterModules(chapter, reference_modules(chapter))
 
     def call(self, chapter: str, module: str, name: str, args, kwargs):
         if chapter != self.chapter:
             raise SiblingCallError("RuntimeError", f"{chapter}.{module}.{name} cannot be called from here")
-        check_call(chapter, self.module_under_test, module, name)
+        check_call(chapter, self.module_under_test, module, name, self.graded_with)
         with self.modules.active():
             return call_reference(self.modules, module, name, args, kwargs)

@@ -91,7 +91,8 @@ class _Collector:
             outcome = (Outcome.PASSED if report.passed else Outcome.SKIPPED if report.skipped
                        else props.get("outcome", Outcome.FAILED))
             self.outcomes[report.nodeid] = TestOutcome(report.nodeid, props.get("exercise"), outcome, message,
-                                                       props.get("hint", ""), props.get("condition", False))
+                                                       props.get("hint", ""), props.get("condition", False),
+                                                       tuple(props.get("kit_versions", ())))
 
 
 # Lines of an assertion's message that restate or pad it: pytest's `+  where ...` explanations

@@ -76,3 +76,36 @@ def test_a_failed_condition_costs_its_share_and_conditions_alone_earn_nothing():
     assert earned(4, _outcomes(3, 3, 2, 0)) == 2                  # half the core: half the points
     assert earned(4, _outcomes(1, 5, 0, 2)) == 0                  # never below 0
     assert earned(3, _outcomes(0, 0, 2, 1)) == 2                  # no core test: conditions count as core
+
+
+def test_one_bug_costs_points_once_inside_a_module_too(tmp_path):
+    """partial_bob's log_softmax overflows; his cross_entropy and cross_entropy_backward call it.
+    They are graded with the kit's log_softmax (grading.toml graded_with): full marks."""
+    bob = KIT.root / "examples" / "submissions" / "partial_bob"
+    for exercise in ("ch2.losses.cross_entropy", "ch2.losses.cross_entropy_backward"):
+        out = tmp_path / f"{exercise}.json"
+        run_autograder("check", "ch2", "--submission", bob, "--no-public", "--exercise", exercise, "--json", out)
+        [test] = json.loads(out.read_text())["tests"]
+        assert test["score"] == test["max_score"], test
+
+
+def _result(exercise_id, score, kit_versions=()):
+    from autograder.config import load_exercises
+    from autograder.score import ExerciseResult
+
+    exercise = load_exercises()[exercise_id]
+    return ExerciseResult(exercise, score, Outcome.PASSED, 1, 0, kit_versions=kit_versions)
+
+
+def test_the_feedback_says_when_the_kits_version_stood_in_for_a_faulty_one():
+    from autograder.score import note_kit_versions
+
+    own, composite = _result("ch2.losses.log_softmax", 3.75), _result("ch2.losses.cross_entropy", 8, ("log_softmax",))
+    note_kit_versions([own, composite])
+    assert "kit's log_softmax()" in composite.note and own.note == ""
+    from autograder.report import output_text, table
+    assert composite.note in output_text(composite) and "note: cross_entropy()" in table([own, composite])
+    own.score = own.max_score        # a correct log_softmax: nothing to say
+    composite.note = ""
+    note_kit_versions([own, composite])
+    assert composite.note == ""

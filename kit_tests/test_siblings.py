@@ -86,3 +86,54 @@ def test_a_stand_in_cannot_answer_for_the_module_under_test(pool, tmp_path):
             '    return trusted_call("ch2", "mlp", "mlp_forward", (x, params), {})\n')
     with pytest.raises(StudentError, match="cannot be called from here"):
         runner(pool, tmp_path, body, "ch2.mlp.mlp_forward").run(call, "mlp_forward", torch.ones(2, 3), {})
+
+
+# ------------------------------------------------ the kit's versions inside the module under test
+
+NO_MAX_SHIFT = '''import torch
+
+def log_softmax(x, dim=-1):
+    return x - torch.log(torch.exp(x).sum(dim=dim, keepdim=True))      # overflows for large logits
+
+def cross_entropy(logits, target, reduction="mean", **kwargs):
+    picked = -log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
+    return picked.mean() if reduction == "mean" else picked.sum() if reduction == "sum" else picked
+'''
+
+
+def losses_runner(pool, tmp_path, body, exercise):
+    (tmp_path / "ch2").mkdir(exist_ok=True)
+    (tmp_path / "ch2" / "losses.py").write_text(body)
+    return SandboxRunner(pool, modules_for(tmp_path, "ch2", "losses"), "losses", load_exercises()[exercise],
+                         tmp_path, deadline=time.monotonic() + 30)
+
+
+def test_an_exercise_is_graded_with_the_kits_version_of_another_of_its_module(pool, tmp_path):
+    """cross_entropy calls the student's log_softmax, which overflows: graded, it gets the kit's
+    log_softmax instead (grading.toml graded_with), and the grader knows it was called."""
+    logits, target = torch.tensor([[1e4, 0.0, -1e4], [0.0, 1.0, 2.0]]), torch.tensor([0, 2])
+    runner = losses_runner(pool, tmp_path, NO_MAX_SHIFT, "ch2.losses.cross_entropy")
+    got = runner.run(call, "cross_entropy", logits, target)
+    assert torch.allclose(got, torch.nn.functional.cross_entropy(logits, target))
+    assert runner.kit_versions_called == {"log_softmax"}
+
+
+STASHER = '''import builtins
+import torch
+
+def log_softmax(x, dim=-1):
+    return builtins.kept(x, dim=dim)        # the kit's version, kept while cross_entropy was graded
+
+def cross_entropy(logits, target, reduction="mean", **kwargs):
+    builtins.kept = log_softmax              # while cross_entropy is graded: the kit's version
+    return torch.zeros(())
+'''
+
+
+def test_the_kits_version_cannot_stand_in_for_the_exercise_itself(pool, tmp_path):
+    """A kit version kept from an earlier test (the module's worker lives on) cannot answer for
+    the exercise under test."""
+    logits, target = torch.randn(2, 3), torch.tensor([0, 2])
+    losses_runner(pool, tmp_path, STASHER, "ch2.losses.cross_entropy").run(call, "cross_entropy", logits, target)
+    with pytest.raises(StudentError, match="cannot be called from here"):
+        losses_runner(pool, tmp_path, STASHER, "ch2.losses.log_softmax").run(call, "log_softmax", logits)
