@@ -7,6 +7,7 @@
     autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2] [--shard K/N]
     autograder merge SHARD_OUT... --out OUT       join the outputs of `grade --shard K/N`
     autograder gradescope OUT.zip [--chapter ch6] [--wheelhouse DIR]   Gradescope's autograder bundle
+    autograder release [ch2 ...] --out DIR | --nbgrader COURSE   what students get: stubs, public tests
 """
 from __future__ import annotations
 
@@ -115,6 +116,27 @@ def cmd_gradescope(args) -> int:
                          "e.g. from `pip download -d DIR -r requirements.txt`)")
     path = build_bundle(args.zip, known_chapters(args.chapter or []) or None, args.wheelhouse)
     print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB): upload it as the assignment's autograder")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from autograder.release import CannotRelease, release_bundle, release_course
+
+    if not args.out and not args.nbgrader:
+        raise BadCommand("say where: --out DIR (a folder and DIR.zip) or --nbgrader COURSE_DIR (nbgrader's "
+                         "source/chN/ and release/chN/), or both")
+    chapter_list = list(dict.fromkeys(known_chapters(args.chapters) or chapters()))
+    try:
+        if args.out:
+            bundle = release_bundle(args.out, chapter_list)
+            print(f"wrote {bundle.root}/ and {bundle.zip} ({bundle.zip.stat().st_size / 1024:.0f} KB): "
+                  f"{', '.join(chapter_list)} for students; see {bundle.readme.name} there")
+        if args.nbgrader:
+            course = release_course(args.nbgrader, chapter_list)
+            print(f"wrote {', '.join(f'source/{ch}/ and release/{ch}/' for ch in chapter_list)} in {course.root}: "
+                  f"`nbgrader release_assignment {chapter_list[0]}` there hands it out")
+    except CannotRelease as exc:
+        raise BadCommand(str(exc)) from None
     return 0
 
 
@@ -273,6 +295,17 @@ def main(argv=None) -> int:
     p.add_argument("--chapter", action="append", help="chapter(s) the assignment grades (default: all)")
     p.add_argument("--wheelhouse", type=Path, help="include these wheels so setup.sh needs no index")
     p.set_defaults(func=cmd_gradescope)
+
+    p = sub.add_parser("release", **about(
+        "build what students get for the chosen chapters (stubs, public tests, their data, a README and "
+        "a self-check; nothing that reveals an answer): a folder and a zip, or nbgrader's course layout",
+        "release ch2 ch6 --out student_bundle      # student_bundle/ and student_bundle.zip",
+        "release ch2 --nbgrader ~/course           # source/ch2/, release/ch2/ of an nbgrader course"))
+    p.add_argument("chapters", nargs="*", help="chapters to release (default: all)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write the bundle to DIR and DIR.zip")
+    p.add_argument("--nbgrader", type=Path, metavar="COURSE_DIR",
+                   help="write source/chN/ and release/chN/ of this nbgrader course (and nbgrader_config.py if none)")
+    p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("gradescope-run")   # what run_autograder calls; no help: not listed
     p.add_argument("submission", type=Path)
