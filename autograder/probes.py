@@ -74,11 +74,6 @@ def apply(impl, name, args, kwargs):
     return {"out": out, "args_after": list(args)}
 
 
-def raises_value_error(impl, name, args, kwargs):
-    """'ValueError' when impl.<name>(*args, **kwargs) raises it, else what happened instead."""
-    return probes.outcome(lambda: getattr(impl, name)(*args, **kwargs), ValueError)
-
-
 def raises(impl, name, args, kwargs):
     """'raised' when impl.<name>(*args, **kwargs) raises any exception (rule 8: the type is
     checked only where the curriculum names it), else 'no exception'. A class name builds an

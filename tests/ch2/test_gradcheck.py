@@ -335,6 +335,19 @@ GRADCHECK_CASES = [  # (id, function, input shapes, requires_grad flags, kwargs,
 ]
 
 
+# Each verdict test also asks for the opposite verdict on a plain case (x ** 3 with its right or
+# a wrong backward), so that a gradcheck that always says True, or always False, fails every test.
+OPPOSITE = {True: ("cube_wrong_factor", False), False: ("cube", True)}
+
+
+def check_the_opposite_verdict(student, designed, device, container="tuple"):
+    name, verdict = OPPOSITE[designed]
+    x = (2 * torch.rand((2, 3), generator=gen(8), dtype=torch.float64) - 1).to(device)
+    got = student.run(run_gradcheck, name, [x], [True], {}, container)
+    expect_equal(got["verdict"], verdict, what=f"gradcheck(f={name}, an input of shape (2, 3), float64 on {device}): "
+                                               f"x ** 3 with {'a wrong' if not verdict else 'its right'} backward")
+
+
 @pytest.mark.exercise("ch2.gradcheck.gradcheck")
 @pytest.mark.parametrize("case,name,shapes,requires,kwargs,designed", GRADCHECK_CASES,
                          ids=[c[0] for c in GRADCHECK_CASES])
@@ -348,6 +361,7 @@ def test_gradcheck_verdict(student, reference, case, name, shapes, requires, kwa
     # Kit self-check: torch.autograd.gradcheck gives the verdict this case was designed for.
     expect_equal(want["verdict"], designed, what=f"kit self-check, torch.autograd.gradcheck: {what}")
     expect_equal(got["verdict"], want["verdict"], what=what)
+    check_the_opposite_verdict(student, designed, device)
     expect_equal(got["inputs_after"], tensors, what=f"{what}: the input values after the call (must not change)")
     expect_equal(got["requires_grad_after"], list(requires),
                  what=f"{what}: the inputs' requires_grad after the call (must not change)")
@@ -375,3 +389,4 @@ def test_gradcheck_inputs_as_a_list_or_a_single_tensor(student, reference, conta
     want = reference.run(run_gradcheck, name, tensors, requires, {}, container)
     expect_equal(want["verdict"], designed, what=f"kit self-check, torch.autograd.gradcheck: {what}")
     expect_equal(got["verdict"], want["verdict"], what=what)
+    check_the_opposite_verdict(student, designed, "cpu", container)

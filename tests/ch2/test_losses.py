@@ -22,7 +22,7 @@ import torch
 
 from autograder.compare import expect_close, expect_equal, to_float64
 from autograder.devices import run_on_meta
-from autograder.probes import apply, raises, raises_value_error
+from autograder.probes import apply, raises
 from autograder.suite_helpers import DEFAULT_ATOL, call_text, gen, logits, where
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -167,15 +167,18 @@ def test_cross_entropy_large_logits(student, reference, kind, reduction, label_s
 @pytest.mark.parametrize("kind", ["class_ids", "probabilities"])
 def test_cross_entropy_rejects_unknown_reduction(student, kind):
     x, target = ce_inputs(kind, 5, 7, "cpu", torch.float64)
-    got = student.run(raises_value_error, "cross_entropy", [x, target], {"reduction": "avg"})
-    expect_equal(got, "ValueError", what=f"cross_entropy(input, {kind} target, reduction='avg')")
+    got = student.run(raises, "cross_entropy", [x, target], {"reduction": "avg"})
+    expect_equal(got, "raised", what=f"cross_entropy(input, {kind} target, reduction='avg') must raise (the docstring "
+                                     "says ValueError)")
 
 
 @pytest.mark.exercise("ch2.losses.cross_entropy")
 @pytest.mark.condition
-@pytest.mark.parametrize("smoothing", [1.5, -0.1])
+@pytest.mark.parametrize("smoothing", [1.5])
 @pytest.mark.parametrize("kind", ["class_ids", "probabilities"])
 def test_cross_entropy_rejects_label_smoothing_outside_0_1(student, kind, smoothing):
+    """Only above 1: torch, the reference, accepts a negative label_smoothing (its message says
+    [0, 1]), so a solution that checks only what torch checks is not wrong."""
     x, target = ce_inputs(kind, 5, 7, "cpu", torch.float64)
     got = student.run(raises, "cross_entropy", [x, target], {"label_smoothing": smoothing})
     expect_equal(got, "raised", what=f"cross_entropy(input, {kind} target, label_smoothing={smoothing}): a value "
@@ -224,8 +227,9 @@ def test_bce_with_logits_large_logits(student, reference, reduction, weighted, d
 def test_bce_with_logits_rejects_unknown_reduction(student):
     x = logits((5, 7), "cpu", torch.float64)
     y = bce_targets((5, 7), "cpu", torch.float64)
-    got = student.run(raises_value_error, "binary_cross_entropy_with_logits", [x, y], {"reduction": "avg"})
-    expect_equal(got, "ValueError", what="binary_cross_entropy_with_logits(input, target, reduction='avg')")
+    got = student.run(raises, "binary_cross_entropy_with_logits", [x, y], {"reduction": "avg"})
+    expect_equal(got, "raised", what="binary_cross_entropy_with_logits(input, target, reduction='avg') must raise "
+                                     "(the docstring says ValueError)")
 
 
 # ------------------------------------------------------------------ cross_entropy_backward
@@ -259,8 +263,9 @@ def test_cross_entropy_backward_large_logits(student, reference, reduction, devi
 def test_cross_entropy_backward_rejects_unknown_reduction(student):
     x, target = ce_inputs("class_ids", 5, 7, "cpu", torch.float64)
     g = upstream("mean", 5, "cpu", torch.float64)
-    got = student.run(raises_value_error, "cross_entropy_backward", [g, x, target], {"reduction": "avg"})
-    expect_equal(got, "ValueError", what="cross_entropy_backward(grad_output, input, target, reduction='avg')")
+    got = student.run(raises, "cross_entropy_backward", [g, x, target], {"reduction": "avg"})
+    expect_equal(got, "raised", what="cross_entropy_backward(grad_output, input, target, reduction='avg') must raise "
+                                     "(the docstring says ValueError)")
 
 
 # ------------------------------------------------------------------ device
