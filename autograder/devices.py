@@ -96,19 +96,17 @@ class _Devices(TorchFunctionMode):
 
 
 class OnMeta(_Devices):
-    """Inputs on meta: where torch refuses a call in which a tensor on the CPU meets them, that is
-    a device bug (`mixed`), said in the same words as `MadeWithoutDevice` says it."""
+    """Inputs on meta: a call in which a tensor on the CPU meets them is a device bug (`mixed`),
+    said in the same words as `MadeWithoutDevice` says it. Checked before the call: meta lets some
+    such calls through that a GPU refuses (an embedding looked up with positions on the CPU)."""
 
     def is_stray(self, t) -> bool:
         return t.device.type != "meta"
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        try:
-            return func(*args, **kwargs)
-        except Exception:
-            self.check(func, _tensors((args, kwargs)))
-            raise
+        self.check(func, _tensors((args, kwargs)))
+        return func(*args, **kwargs)
 
 
 class MadeWithoutDevice(_Devices):

@@ -233,17 +233,16 @@ def test_backward_two_passes_in_flight(student, reference, device):
 
 @pytest.mark.exercise("ch2.mlp.mlp_backward")
 @pytest.mark.condition
-def test_backward_leaves_the_cache_alone(student, reference, device):
-    """mlp_backward(g, cache) twice with the same cache: the second call gives the same gradients."""
+def test_backward_leaves_the_cache_alone(student, device):
+    """mlp_backward(g, cache) twice with the same cache: the second call gives the gradients of the
+    first (whether they are right is the other tests' business)."""
     dims = NETWORKS["L3"]
     x, params, grad_out = make_problem(dims, N, device, torch.float64, seed=36)
     kwargs = {"activation": "gelu"}
     got = student.run(backward_twice, x, params, grad_out, kwargs)
-    want = reference.run(forward_backward, x, params, grad_out, kwargs)
     what = (f"out, cache = mlp_forward(x[{N},5]); mlp_backward(g, cache) twice ({arch(dims)} MLP, gelu, {device})")
-    expect_grads(got["first"], want["grads"], None, what + ": gradients of the first call")
-    expect_grads(got["second"], want["grads"], None, what + ": gradients of the second call (nothing passed in is "
-                 "modified, the cache included)")
+    expect_grads(got["second"], got["first"], None, what + ": the second call's gradients, next to the first's "
+                 "(nothing passed in is modified, the cache included)")
 
 
 # ------------------------------------------------------------ device checks

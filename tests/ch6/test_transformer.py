@@ -495,6 +495,30 @@ def test_gpt_incremental_decoding_equals_full_forward(student, reference, name, 
     expect_equal(got["idx_after"], idx, what=what + ": idx after the calls (must not change)")
 
 
+@pytest.mark.exercise("ch6.transformer.TinyGPT")
+@pytest.mark.condition
+@pytest.mark.parametrize("path", ["forward", "kv_cache"])
+def test_gpt_new_tensors_follow_the_input_device(student, path):
+    """On the `meta` device any tensor made without `device=` (the positions, a mask) shows up, with
+    or without a GPU."""
+    cfg, chunks = GPTS["default-ff"], [4, 1, 1]
+    V, T = cfg["args"][0], sum(chunks)
+
+    def problem(device):
+        sd = gpt_state(cfg, seed=100, device=device, dtype=torch.float32)
+        idx = token_ids(cfg, GPT_B, T, seed=101, device=device)
+        return ("forward", cfg, sd, idx) if path == "forward" else ("steps", cfg, sd, idx, chunks)
+
+    got = run_on_meta(student, gpt, problem)
+    if path == "forward":
+        expect_close(got["logits"], torch.empty(GPT_B, T, V, device="meta"),
+                     what=f"{gpt_text(cfg)}(idx[{GPT_B},{T}]) on the meta device: the logits")
+    else:
+        expect_close(got["logits"], [torch.empty(GPT_B, n, V, device="meta") for n in chunks],
+                     what=f"{gpt_text(cfg)} decoding idx[{GPT_B},{T}] in chunks of {chunks} with a KVCache on "
+                          "the meta device: the logits of each chunk")
+
+
 TOO_LONG = {"full-T13": None, "cache-10-then-3": [10, 3], "cache-11-then-1-1": [11, 1, 1], "cache-12-then-1": [12, 1]}
 
 
