@@ -18,13 +18,15 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _shown(path):
-    """`path` relative to where you are, unless it is elsewhere."""
+def shown_path(path):
+    """`path` as you would type it where you are: relative to the current folder when it is inside
+    it, else in full. (`autograder check` shows every path this way too: one rule.)"""
+    path = os.path.realpath(path)
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, os.path.realpath(os.getcwd()))
     except ValueError:          # on another drive
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+        return path
+    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
 
 
 def _unfinished_function(excinfo):
@@ -33,7 +35,7 @@ def _unfinished_function(excinfo):
         path = str(entry.path)
         if os.path.basename(path).startswith("test_"):
             continue
-        return entry.name, _shown(path), entry.lineno + 1
+        return entry.name, shown_path(path), entry.lineno + 1
     return None
 
 
@@ -89,7 +91,7 @@ def _message(path, exercise, line, name, written):
     """The line a student reads, in their words: `F.relu (torch.nn.functional.relu)`, `.backward`."""
     written = " ".join(written.split())
     what = name if name.startswith(".") or name in written else f"{written} ({name})"
-    return (f"{_shown(path)} line {line}: {exercise} uses {what}, "
+    return (f"{shown_path(path)} line {line}: {exercise} uses {what}, "
             "which this exercise forbids (it scores 0 at grading)")
 
 

@@ -8,26 +8,33 @@ Whatever the student's files hold, check prints its table: each module is first 
 with a time limit, as the hidden suites import it; one that does not (a syntax error, an import
 error, a missing file, sys.exit() or a hang at import) gives its exercises 0 with the reason,
 its suite is not run, the public tests that need it say why they could not run, and every
-other module is scored as usual. Files are shown as from the folder the command runs in, as
-pytest shows them.
+other module is scored as usual. A function that hangs is stopped after its exercise's time
+limit and that exercise's other tests are not run (runner.TimeLimit, as in grading); a call
+that would end the process (os._exit) is stopped before it runs (policy.ProcessKeeper), at
+import too. Files
+are shown as from the folder the command runs in (public_conftest.shown_path).
+
+`doing(text)` hears, before each step, what is about to run, in the student's words ("during
+relu's test test_x (ch2/activations.py)"): `autograder check` runs this in a child process and
+says that if the process ends abruptly (cli.watched).
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
 import shutil
-import signal
 import sys
-import threading
-import time
 import traceback
 from pathlib import Path
 
 from autograder.config import Exercise, chapter_exercises, chapter_modules, default_timeout
 from autograder.layout import KIT, module_file
 from autograder.outcomes import Outcome, SubmissionImportError
+from autograder.policy import EndsTheProcess, ProcessKeeper
+from autograder.public_conftest import shown_path
+from autograder.pytest_plugin import exercise_of
 from autograder.report import table, write_json
+from autograder.runner import Alarm, StillRunning
 from autograder.score import ExerciseResult, TestOutcome, score_all
 from autograder.settings import RunSettings
 from autograder.submission import modules_for
@@ -35,9 +42,12 @@ from autograder.suites import hidden_modules, run_hidden, run_public
 
 
 def check(chapter_list: list[str], settings: RunSettings, public: bool = True,
-          json_path: Path | None = None) -> list[ExerciseResult]:
-    """Print a table per chapter (and how the public tests went); return every exercise's result."""
+          json_path: Path | None = None, doing=None) -> list[ExerciseResult]:
+    """Print a table per chapter (and how the public tests went); return every exercise's result.
+    `doing(text)`: see the module's docstring."""
     progress = Progress(sys.stdout)
+    doing = doing or (lambda text: None)
+    starting = lambda item: doing(running_text(item, settings.submission))
     results = []
     for chapter in chapter_list:
         print(f"\n{chapter} ({shown_path(settings.submission)})", flush=True)
@@ -45,11 +55,11 @@ def check(chapter_list: list[str], settings: RunSettings, public: bool = True,
         graded = hidden_modules(chapter, settings)
         progress.show(f"{chapter}: importing your modules")
         broken = modules_that_do_not_import(settings.submission, chapter,
-                                            chapter_modules(chapter) if public else graded)
-        public_outcomes = run_public(chapter, settings.submission, unimportable=broken,
+                                            chapter_modules(chapter) if public else graded, doing=doing)
+        public_outcomes = run_public(chapter, settings.submission, unimportable=broken, starting=starting,
                                      progress=progress.counter(f"{chapter}: public tests")) if public else []
         outcomes = run_hidden(chapter, settings, modules=[m for m in graded if m not in broken],
-                              progress=progress.counter(f"{chapter}: hidden tests"))
+                              progress=progress.counter(f"{chapter}: hidden tests"), starting=starting)
         outcomes += not_importable(exercises, broken)
         chapter_results = score_all(exercises, [in_your_paths(o, settings.submission, chapter) for o in outcomes])
         results += chapter_results
@@ -66,48 +76,24 @@ def check(chapter_list: list[str], settings: RunSettings, public: bool = True,
 
 # -- modules that do not import ----------------------------------------------------------------
 
-class _StillImporting(BaseException):
-    """Raised into an import that ran past its time limit (BaseException: a student's
-    `except Exception` does not swallow it)."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Raise _StillImporting into this thread after `seconds` (the main thread only: elsewhere, no limit)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _StillImporting()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)    # someone else's timer (pytest-timeout's)
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
-
-
 def modules_that_do_not_import(submission: Path, chapter: str, modules: list[str],
-                               seconds: float | None = None) -> dict[str, str]:
+                               seconds: float | None = None, doing=None) -> dict[str, str]:
     """{module: why} for each of `modules` that does not import the way its hidden suite imports
     it (its siblings stand-ins). Each is imported once, for at most `seconds` (default: a test's
-    time limit), so that a module that hangs at import costs that once."""
+    time limit), so that a module that hangs at import costs that once. `doing(text)` hears of
+    each import before it starts."""
     seconds = default_timeout() if seconds is None else seconds
     why = {}
     for module in modules:
         chapter_modules_ = modules_for(Path(submission), chapter, module)
+        if doing:
+            doing(f"while {shown_path(module_file(submission, chapter, module))} was being imported")
         try:
-            with chapter_modules_.active(), _time_limit(seconds):
+            with chapter_modules_.active(), Alarm(seconds), ProcessKeeper():
                 chapter_modules_.module(module)
         except SubmissionImportError as exc:
             why[module] = import_failure(chapter, module, exc, seconds)
-        except _StillImporting:
+        except StillRunning:
             pass   # the time ran out just after the import finished
     return why
 
@@ -115,11 +101,14 @@ def modules_that_do_not_import(submission: Path, chapter: str, modules: list[str
 def import_failure(chapter: str, module: str, exc: SubmissionImportError, seconds: float) -> str:
     """Why a module does not import, in one line that points into the student's file."""
     cause, path = exc.__cause__, f"{chapter}/{module}.py"
-    if isinstance(cause, _StillImporting):
+    if isinstance(cause, StillRunning):
         return (f"{path} does not import: it was still running after {seconds:g} s (an endless loop, or "
                 "work that belongs inside a function or under `if __name__ == \"__main__\":`?)")
     if isinstance(cause, SyntaxError):
         return f"{path} does not import: {type(cause).__name__}: {cause.msg} (line {cause.lineno})"
+    if isinstance(cause, EndsTheProcess):
+        return (f"{path} does not import: it calls {cause.name}(), which would end the whole process"
+                f"{_line_in(cause, module)}")
     if cause is None:
         return str(exc)     # the file is missing
     text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
@@ -141,13 +130,15 @@ def not_importable(exercises: list[Exercise], why: dict[str, str]) -> list[TestO
 
 # -- paths as the student sees them ---------------------------------------------------------------
 
-def shown_path(path: Path) -> str:
-    """A path as pytest shows it: relative to the folder the command runs in, or absolute outside it."""
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(Path.cwd().resolve())) or "."
-    except ValueError:
-        return str(path)
+def running_text(item, submission: Path) -> str:
+    """What a test about to run is, in the student's words: "during relu's test test_x
+    (ch2/activations.py)", or "during the public test assignments/ch2/test_activations.py::test_relu"."""
+    exercise = exercise_of(item)
+    if exercise is None:
+        file, _, test = item.nodeid.partition("::")
+        return f"during the public test {shown_path(KIT.root / file)}::{test}"
+    path = shown_path(module_file(submission, exercise.chapter, exercise.module))
+    return f"during {exercise.name}'s test {item.name} ({path})"
 
 
 def in_your_paths(outcome: TestOutcome, submission: Path, chapter: str) -> TestOutcome:

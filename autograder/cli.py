@@ -12,8 +12,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import os
+import signal
+import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -22,8 +27,12 @@ from autograder.layout import KIT
 
 
 def cmd_generate(args) -> int:
-    from autograder.generate import drift, generate, kept_message, relative
+    from autograder.generate import NeedsNbgrader, clear_solutions, drift, generate, kept_message, relative
 
+    try:
+        clear_solutions()
+    except NeedsNbgrader as exc:
+        raise BadCommand(str(exc)) from None
     if args.check:
         found = drift()
         for path, state in found.items():
@@ -52,14 +61,80 @@ def cmd_check(args) -> int:
     if args.json and args.json.is_dir():
         raise BadCommand(f"--json {args.json} is a folder: give a file name, e.g. {args.json / 'results.json'}")
     settings = RunSettings(submission=submission.resolve(), exercise=args.exercise)
+    status = os.environ.pop(WATCHED, None)
+    if status is None:
+        return watched(args.argv)
     # torch and pytest only once the command line is known to be right: a bad one is told at once
     from autograder.check import check
 
-    try:
-        check(chapter_list or chapters_in(submission), settings, public=not args.no_public, json_path=args.json)
-    except KeyboardInterrupt:
-        return 130
+    with telling_the_watcher(status) as doing:
+        try:
+            check(chapter_list or chapters_in(submission), settings, public=not args.no_public,
+                  json_path=args.json, doing=doing)
+        except KeyboardInterrupt:
+            return 130
     return 0
+
+
+# -- check in a child process, so that it never ends silently ----------------------------------
+
+WATCHED = "AUTOGRADER_WATCHED"   # in a watched child: the file it says in what it is doing
+FINISHED = "\0finished"          # what the file holds once the child's Python code has ended
+
+
+def watched(argv: list[str]) -> int:
+    """`autograder ARGV` run again in a child process, waited for. Student code can end its process
+    in ways nothing in it can stop (os.kill, exec, a crash in C; os._exit is stopped, see
+    policy.ProcessKeeper): then, instead of the command ending silently, one line says what was
+    running (the child wrote that to a file, in the student's words) and how it ended, and the exit
+    status is 1. Otherwise: the child's exit status."""
+    fd, status = tempfile.mkstemp(prefix="autograder-check-")
+    os.close(fd)
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))   # the child hears it too
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "autograder", *argv], env={**os.environ, WATCHED: status})
+        code = child.wait()
+        said = Path(status).read_text(errors="replace")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        os.unlink(status)
+    if said == FINISHED or interrupted:
+        return code
+    if sys.stdout.isatty():
+        print("\r\x1b[K", end="", flush=True)     # the progress line it left
+    print(f"autograder check: your code ended the process {said or 'as check started'} ({how_it_ended(code)}; "
+          "os.kill, exec or a crash?), so check stopped there, without the rest of its table", file=sys.stderr)
+    return 1
+
+
+def how_it_ended(code: int) -> str:
+    """"exit status 3", or "killed by SIGKILL" for a process a signal ended (a negative code)."""
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+@contextlib.contextmanager
+def telling_the_watcher(status: str):
+    """In the watched child: `doing(text)` writes what is about to run to the file `status` (and
+    flushes what was printed so far, lest it be lost); when the block ends, however it ends in
+    Python, the file says FINISHED."""
+    with open(status, "w") as file:
+        def doing(text: str):
+            sys.stdout.flush()
+            file.seek(0)
+            file.write(text)
+            file.truncate()
+            file.flush()
+
+        try:
+            yield doing
+        finally:
+            doing(FINISHED)
 
 
 def cmd_mutants(args) -> int:
@@ -144,6 +219,9 @@ def cmd_gradescope_run(args) -> int:
     from autograder.gradescope import gradescope_run
 
     return gradescope_run(args.submission, args.results, args.chapter or chapters())
+
+
+INTERNAL = "gradescope-run"     # a command for Gradescope's run_autograder only: listed nowhere
 
 
 class BadCommand(Exception):
@@ -307,7 +385,7 @@ def main(argv=None) -> int:
                    help="write source/chN/ and release/chN/ of this nbgrader course (and nbgrader_config.py if none)")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("gradescope-run")   # what run_autograder calls; no help: not listed
+    p = sub.add_parser(INTERNAL)   # what run_autograder calls; no help: not listed
     p.add_argument("submission", type=Path)
     p.add_argument("results", type=Path)
     p.add_argument("--chapter", action="append")
@@ -320,7 +398,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True, help="where the joined outputs go")
     p.set_defaults(func=cmd_merge)
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-") and argv[0] not in sub.choices:
+        commands = [name for name in sub.choices if name != INTERNAL]
+        close = difflib.get_close_matches(argv[0], commands, n=1)
+        print(f"autograder {argv[0]}: there is no such command{f' (did you mean {close[0]}?)' if close else ''}; "
+              f"the commands are {', '.join(commands)}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except BadCommand as exc:

@@ -39,8 +39,10 @@ from autograder.config import load_exercises
 from autograder.layout import KIT, Layout
 
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
+CONFTEST = "conftest.py"            # in assignments/: public_conftest.py
 CHECKER = "forbidden_names.py"      # in assignments/, beside conftest.py (which runs it) and FORBIDDEN
 FORBIDDEN = "forbidden.toml"
+PUBLIC_TEST_SUPPORT = (CONFTEST, CHECKER, FORBIDDEN)   # what generate writes at the top of assignments/
 RECORD = ".generated.json"          # in every folder generate writes: what it wrote last
 WIDTH = 92                          # docstring paragraphs are wrapped to this many columns
 SHORT_PREFIXES = (("torch.nn.functional.", "F."), ("torch.nn.", "nn."))   # as the docstrings write them
@@ -142,13 +144,26 @@ def module_header(layout: Layout, chapter: str, module: str) -> str:
                                   break_long_words=False, break_on_hyphens=False) + "\n"
 
 
+class NeedsNbgrader(Exception):
+    """nbgrader (and its nbformat) cannot be imported here; the message says how to install it."""
+
+
+def clear_solutions():
+    """nbformat and nbgrader's ClearSolutions, which only course authors install."""
+    try:
+        import nbformat
+        from nbgrader.preprocessors import ClearSolutions
+    except ImportError as exc:
+        raise NeedsNbgrader('needs nbgrader, which only course authors install: pip install -e ".[author]" '
+                            f"({exc})") from None
+    return nbformat, ClearSolutions
+
+
 def stub_source(solution_source: str, paragraphs: dict[str, str] | None = None, header: str = HEADER,
                 where: str = "the solution") -> str:
     """The stub of a solution module: its solution regions cleared (when it has any), the
-    paragraphs ending their exercises' docstrings, `header` on top."""
-    import nbformat
-    from nbgrader.preprocessors import ClearSolutions
-
+    paragraphs ending their exercises' docstrings, `header` on top. NeedsNbgrader without nbgrader."""
+    nbformat, ClearSolutions = clear_solutions()
     source = with_paragraphs(solution_source, paragraphs or {}, where)
     cell = nbformat.v4.new_code_cell(source)
     cleared, _ = ClearSolutions(enforce_metadata=False).preprocess_cell(
@@ -202,7 +217,7 @@ def forbidden_table(layout: Layout) -> str:
 def expected_stubs(layout: Layout = KIT) -> dict[Path, str]:
     """Every file generated under `layout.assignments` and the text it should hold."""
     assignments, solutions = layout.assignments, layout.solutions
-    files = {assignments / "conftest.py": layout.public_conftest.read_text(),
+    files = {assignments / CONFTEST: layout.public_conftest.read_text(),
              assignments / CHECKER: checker_source(),
              assignments / FORBIDDEN: forbidden_table(layout)}
     for source in sorted(solutions.glob("ch*/*.py")):
@@ -363,10 +378,9 @@ def stale_stubs(layout: Layout = KIT) -> list[Path]:
 
 def relative(path: Path) -> str:
     """`path` as the user would type it: relative to the working directory when it is inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    from autograder.public_conftest import shown_path
+
+    return shown_path(path)
 
 
 def kept_message(kept: list[Path]) -> str:

@@ -48,9 +48,10 @@ import unicodedata
 import zipfile
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from autograder.layout import module_path
+from autograder.layout import KIT, StudentBundle, module_path
 
 log = logging.getLogger(__name__)
 
@@ -240,9 +241,23 @@ def _hidden(part: str) -> bool:
     return part.startswith(".") or part in _SKIPPED_DIRS
 
 
+@lru_cache(maxsize=None)
+def handed_out_names() -> frozenset[str]:
+    """The names of the code files the kit hands out beside the graded modules: what generate
+    writes at the top of assignments/ (conftest.py, forbidden_names.py), a bundle's selfcheck.py
+    (release.py), and each chapter's other files (layout.handed_out: __init__.py, public tests,
+    scripts such as train_tinygpt.py)."""
+    from autograder.config import chapter_modules, chapters
+    from autograder.generate import PUBLIC_TEST_SUPPORT
+
+    beside_modules = {Path(path).name for chapter in chapters() for path in KIT.handed_out(chapter)
+                      if path not in {module_path(chapter, module) for module in chapter_modules(chapter)}}
+    return frozenset({*PUBLIC_TEST_SUPPORT, StudentBundle(KIT.root).selfcheck.name, "__init__.py", *beside_modules})
+
+
 def _kit_file(name: str) -> bool:
-    """A file the kit hands out beside the modules: a chapter's package marker, a public test."""
-    return name == "__init__.py" or (name.startswith("test_") and name.endswith(".py"))
+    """A file the kit hands out beside the modules (handed_out_names), or any other test file."""
+    return name in handed_out_names() or (name.startswith("test_") and name.endswith(".py"))
 
 
 def places_of(filename: str, wanted: set[str]) -> list[str]:

@@ -12,6 +12,13 @@ Two checks, both needed:
   - run time (`RuntimeGuard`): while student code runs, a profiler hook sees every
     Python and C function called, and a TorchFunctionMode sees tensor methods,
     so `getattr(torch, "re" + "lu")` or `nn.ReLU()(x)` are caught as well.
+
+In this process (`autograder check`, pytest), the same hook also stops, before it
+runs, a call that would end the process at once (`os._exit`, `os.abort`: no
+exception, no cleanup, so check would end without its table): the call raises
+EndsTheProcess instead, and `RuntimeGuard.stopped` says which call it was and
+where (ProcessKeeper, which check also uses at import and in the public tests).
+A sandboxed worker is left to die: the grader sees that.
 """
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ import ast
 import contextlib
 import importlib
 import inspect
+import os
 import sys
+import traceback
 import types
 from dataclasses import dataclass
 from functools import lru_cache
@@ -269,17 +278,63 @@ def _targets(forbidden: tuple) -> _Targets:
     return targets
 
 
+class EndsTheProcess(BaseException):
+    """Raised in place of a call that would end the process (a BaseException: a student's
+    `except Exception` does not swallow it); `name`: the call's, e.g. os._exit."""
+
+    def __init__(self, name: str):
+        super().__init__(f"{name}() would end the whole process")
+        self.name = name
+
+
+# Calls that end the calling process at once, by their identity (however the code reached them).
+_ENDS_THE_PROCESS = {id(os._exit): "os._exit", id(os.abort): "os.abort"}
+
+
+class ProcessKeeper:
+    """Keeps this process alive while student code runs: told of each call into C by a profile
+    hook (`c_call`), it raises EndsTheProcess in place of a call that would end the process, and
+    `stopped` keeps which call it was and the stack that made it. A child process the code forks
+    may end itself as it likes. As a `with` block, it is the profile hook itself (RuntimeGuard's
+    hook and the public tests' tell it instead)."""
+
+    def __init__(self):
+        self.stopped: tuple[str, traceback.StackSummary] | None = None
+        self.pid = os.getpid()
+
+    def c_call(self, frame, function):
+        if id(function) in _ENDS_THE_PROCESS and os.getpid() == self.pid:
+            name = _ENDS_THE_PROCESS[id(function)]
+            self.stopped = self.stopped or (name, traceback.extract_stack(frame))
+            raise EndsTheProcess(name)   # CPython then switches the profile hook off
+
+    def _profile(self, frame, event, arg):
+        if event == "c_call":
+            self.c_call(frame, arg)
+
+    def __enter__(self):
+        self._previous_profile = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self._previous_profile)
+
+
 class RuntimeGuard(TorchFunctionMode):
     """Active while student code runs: records (and raises on) forbidden calls.
 
     The record survives a student's `except Exception:`; the runner checks it."""
 
-    def __init__(self, exercise_id: str, forbidden):
+    def __init__(self, exercise_id: str, forbidden, keeper: ProcessKeeper | None = None):
+        """`keeper`: in-process, what stops a call that would end the process (a sandboxed worker
+        may just die: the grader sees it)."""
         super().__init__()
         self.exercise_id = exercise_id
         self.targets = _targets(tuple(forbidden))
         self.violations: list[str] = []
         self.pause = 0
+        self.keeper = keeper
 
     @contextlib.contextmanager
     def paused(self):
@@ -313,11 +368,18 @@ class RuntimeGuard(TorchFunctionMode):
         if event == "call":
             name = self.targets.codes.get(frame.f_code)
         elif event == "c_call":
+            if id(arg) in _ENDS_THE_PROCESS and self.keeper is not None and not self.pause:
+                self.keeper.c_call(frame, arg)
             name = self.targets.callables.get(id(arg))
         else:
             return
         if name is not None and not self.violations and not self.pause:
             self.violations.append(name)
+
+    @property
+    def stopped(self) -> tuple[str, traceback.StackSummary] | None:
+        """A call that would have ended the process, stopped before it ran, and the stack that made it."""
+        return self.keeper.stopped if self.keeper is not None else None
 
     def __enter__(self):
         self._previous_profile = sys.getprofile()

@@ -29,7 +29,7 @@ from autograder.mutants import load_mutants, mutant_submission
 from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, outcome_of
 from autograder.plaindata import copy_plain, encode
 from autograder.policy import static_violations
-from autograder.runner import InProcessRunner, SandboxRunner, guard_for, probe_spec
+from autograder.runner import InProcessRunner, SandboxRunner, TimeLimit, guard_for, probe_spec
 from autograder.settings import RunSettings
 from autograder.submission import ChapterModules, modules_for, reference_modules
 from autograder.suite_helpers import use_seed_offset
@@ -37,6 +37,7 @@ from autograder.suite_helpers import use_seed_offset
 DEVICES = ["cpu", "cuda"]
 DTYPES = [torch.float32, torch.float64]
 SETTINGS = pytest.StashKey[RunSettings]()
+HUNG = pytest.StashKey[set]()     # in-process: the exercises whose time ran out once in this run
 
 
 def pytest_addoption(parser):
@@ -101,8 +102,8 @@ def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:
         exercise = exercise_of(item)
-        if exercise is not None:   # sandboxed, the worker's own deadline comes first; this is a backstop
-            item.add_marker(pytest.mark.timeout(exercise.timeout + (15 if batch else 0)))
+        if exercise is not None:   # the runner's own time limit comes first; this is a backstop
+            item.add_marker(pytest.mark.timeout(exercise.timeout + 15))
         params = getattr(getattr(item, "callspec", None), "params", {})
         unwanted = (only and (exercise is None or exercise.id != only)) or (no_cuda and params.get("device") == "cuda")
         (drop if unwanted else keep).append(item)
@@ -130,13 +131,17 @@ def dtype(request):
 class Student:
     """The code under test, reached only through probes."""
 
-    def __init__(self, submission: Path, exercise, pool=None):
+    def __init__(self, submission: Path, exercise, pool=None, hung: set | None = None):
+        """`hung`: in-process, the exercises whose time ran out once in this run (their other
+        tests are not run); sandboxed, the pool keeps that record."""
         self.exercise = exercise
         self.submission = submission
         self.modules = modules_for(submission, exercise.chapter, exercise.module)
         if pool is None:
             self.runner = InProcessRunner(self.modules, exercise.module, guard_for(exercise),
-                                          graded_with=exercise.graded_with)
+                                          graded_with=exercise.graded_with,
+                                          time_limit=TimeLimit(exercise.id, exercise.timeout,
+                                                               set() if hung is None else hung))
         else:
             self.runner = SandboxRunner(pool, self.modules, exercise.module, exercise, submission,
                                         deadline=time.monotonic() + exercise.timeout)
@@ -195,7 +200,8 @@ def student(request):
         raise pytest.UsageError(f"{request.node.nodeid} uses `student` without an exercise marker")
     settings = settings_of(request.config)
     pool = worker_pool(settings) if settings.sandbox else None
-    return Student(Path(settings.submission).resolve(), exercise, pool)
+    return Student(Path(settings.submission).resolve(), exercise, pool,
+                   hung=request.config.stash.setdefault(HUNG, set()))
 
 
 _pool = None

@@ -8,7 +8,8 @@ is compiled from its own source into a fresh namespace, the same way a sandboxed
 runs it. Inputs and outputs are plain data (plaindata.py), checked in every mode, so a
 test that works in-process also works across a process boundary.
 
-    InProcessRunner   the probe runs here (`autograder check`, pytest; print() and pdb work)
+    InProcessRunner   the probe runs here (`autograder check`, pytest; print() and pdb work);
+                      with a TimeLimit, the same policy on time as SandboxRunner's
     SandboxRunner     the probe's source and inputs go to a sandboxed worker (`grade`);
                       its grading policy: the test's and the submission's time limits, and
                       an exercise that hung once is not run again
@@ -34,7 +35,9 @@ import contextlib
 import dataclasses
 import dis
 import inspect
+import signal
 import textwrap
+import threading
 import time
 import traceback
 import types
@@ -47,7 +50,7 @@ from autograder import probes, siblings
 from autograder.layout import KIT, module_file
 from autograder.outcomes import GradedError, Outcome, PolicyViolation, StudentError, SubmissionImportError, out_of_time
 from autograder.plaindata import NotPlainData, check_plain, copy_plain, decode, decode_reply, encode
-from autograder.policy import RuntimeGuard
+from autograder.policy import ProcessKeeper, RuntimeGuard
 from autograder.sandbox.pool import WorkerDied
 from autograder.submission import ChapterModules, needed_sources, reference_modules
 
@@ -130,16 +133,131 @@ def _student_error(exc: BaseException, code_file: str) -> StudentError:
     return StudentError(f"{type(exc).__name__}{': ' + text if text else ''}{where}")
 
 
+def innermost_frame(frame, code_files) -> types.FrameType | None:
+    """The innermost frame of one of `code_files` (the student's files) among `frame` and its callers."""
+    while frame is not None and frame.f_code.co_filename not in code_files:
+        frame = frame.f_back
+    return frame
+
+
+def _what_and_where(stack: traceback.StackSummary, code_files) -> tuple[str, str]:
+    """("relu()", " (at ch2/activations.py, line 12)") of the innermost frame of `code_files` in
+    `stack`; ("your code", "") when there is none."""
+    mine = [frame for frame in stack if frame.filename in code_files]
+    if not mine:
+        return "your code", ""
+    return f"{mine[-1].name}()", f" (at {'/'.join(mine[-1].filename.split('/')[-2:])}, line {mine[-1].lineno})"
+
+
+def stopped_call_error(guard, code_files) -> StudentError | None:
+    """The error of a call that would have ended the process, which the guard stopped before it ran."""
+    if guard is None or guard.stopped is None:
+        return None
+    name, stack = guard.stopped
+    what, where = _what_and_where(stack, code_files)
+    return StudentError(f"{what} called {name}(), which would end the whole process: return the answer "
+                        f"(or raise an exception) instead{where}")
+
+
+def still_running_error(alarm, code_files, seconds: float) -> StudentError:
+    """The error of code stopped by `alarm` when its `seconds` ran out, in the student's words:
+    which function of theirs was still running, and where."""
+    what, where = _what_and_where(alarm.stack, code_files)
+    return StudentError(f"{what} was still running after {seconds:g} s: an endless loop?{where}", timed_out=True)
+
+
+# ------------------------------------------------------------------ time limits in this process
+
+class StillRunning(BaseException):
+    """Raised into code whose time ran out (a BaseException: a student's `except Exception` does
+    not swallow it)."""
+
+
+class Alarm:
+    """A `with` block that raises StillRunning into this thread once `seconds` have passed, and
+    again every quarter of a second while the block still runs (code that caught it and went on:
+    code that catches it for ever is not stopped). Only in the main thread (elsewhere, and for
+    None: no limit). An endless Python loop is stopped; a single long call into C (one huge torch
+    operation) only when it returns. A timer already running (pytest-timeout's) is paused
+    meanwhile and then resumed with what it had left."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.frame = None      # the frame it interrupted first: where the code was still running
+        self.stack = None      # and the stack there, then (traceback.extract_stack)
+        self._armed = False
+
+    @property
+    def went_off(self) -> bool:
+        return self.frame is not None
+
+    def _expire(self, signum, frame):
+        if self._armed:
+            if self.frame is None:
+                self.frame, self.stack = frame, traceback.extract_stack(frame)
+            raise StillRunning()
+
+    def __enter__(self):
+        if self.seconds is None or threading.current_thread() is not threading.main_thread():
+            return self
+        self._previous = signal.signal(signal.SIGALRM, self._expire)
+        self._outer, _ = signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 0.001), 0.25)
+        self._started, self._armed = time.monotonic(), True
+        return self
+
+    def __exit__(self, *exc):
+        if not self._armed:
+            return
+        self._armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self._previous)
+        if self._outer:
+            signal.setitimer(signal.ITIMER_REAL, max(self._outer - (time.monotonic() - self._started), 0.001))
+
+
+def earlier_test_timed_out() -> StudentError:
+    """The error of a test not run because an earlier test of its exercise timed out (a hang
+    costs its time limit once)."""
+    return StudentError("not run: an earlier test of this exercise timed out", timed_out=True)
+
+
+@dataclass
+class TimeLimit:
+    """The policy on time of an in-process run, as SandboxRunner's: the test's limit (`seconds`,
+    from `started`) over all its calls, and an exercise that timed out once is not run again
+    (`hung`: the exercise ids that did, shared by one run's tests)."""
+    exercise_id: str
+    seconds: float
+    hung: set
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        return self.started + self.seconds - time.monotonic()
+
+    def alarm(self) -> Alarm:
+        """The alarm of the next call: what is left of the test's time."""
+        left = self.left()
+        if left <= 0:
+            raise out_of_time()
+        return Alarm(left)
+
+    def timed_out(self, alarm: Alarm, code_file: str) -> StudentError:
+        """The error of a call stopped by `alarm`; the exercise's other tests will not run."""
+        self.hung.add(self.exercise_id)
+        return still_running_error(alarm, {code_file}, self.seconds)
+
+
 class InProcessRunner:
     """Mode 1 of `student.run`: the probe runs in this process (print() and pdb work)."""
 
     def __init__(self, modules: ChapterModules, module: str, guard_factory=None, sibling_calls=None,
-                 graded_with=()):
+                 graded_with=(), time_limit: TimeLimit | None = None):
         self.modules, self.module = modules, module
         self.guard_factory = guard_factory   # () -> RuntimeGuard, or None for trusted code
         self.sibling_calls = sibling_calls   # who answers the siblings' stand-ins; default: here
         self.graded_with = tuple(graded_with)   # exercises of the module replaced by the kit's versions
         self.kit_versions_called: set[str] = set()   # of those, the ones the code under test called
+        self.time_limit = time_limit         # None: no limit (trusted code, or a worker: the grader's clock)
 
     def run(self, probe, *args, **kwargs):
         return self.run_spec(probe_spec(probe), args, kwargs)
@@ -149,13 +267,16 @@ class InProcessRunner:
         if not fresh_inputs:
             check_plain((args, kwargs), "probe arguments")
             args, kwargs = copy_plain((args, kwargs))
+        if self.time_limit and self.time_limit.exercise_id in self.time_limit.hung:
+            raise earlier_test_timed_out()
         fn = compile_probe(spec)
         guard = self.guard_factory() if self.guard_factory else None
+        alarm = self.time_limit.alarm() if self.time_limit else Alarm(None)
         code_file = str(self.modules.files[self.module])
         with self.modules.active(), siblings.serving(self._sibling_calls(guard)):
             try:
                 impl = self.modules.module(self.module)
-                with self._kit_versions(impl), guard or contextlib.nullcontext():
+                with self._kit_versions(impl), guard or contextlib.nullcontext(), alarm:
                     result = fn(impl, *args, **kwargs)
             except (SubmissionImportError, PolicyViolation):
                 if guard:
@@ -166,9 +287,16 @@ class InProcessRunner:
             except BaseException as exc:  # incl. SystemExit and pytest.skip/exit from student code
                 if guard:
                     guard.check()
-                raise _student_error(exc, code_file) from exc
+                if alarm.went_off:
+                    raise self.time_limit.timed_out(alarm, code_file) from None
+                raise stopped_call_error(guard, {code_file}) or _student_error(exc, code_file) from exc
         if guard:
             guard.check()
+        if alarm.went_off:     # it caught StillRunning, and returned later
+            raise self.time_limit.timed_out(alarm, code_file)
+        stopped = stopped_call_error(guard, {code_file})
+        if stopped:                      # it caught the error of the stopped call, and returned
+            raise stopped
         try:
             check_plain(result, "result")
         except NotPlainData as exc:
@@ -198,7 +326,9 @@ class InProcessRunner:
 
 
 def guard_for(exercise) -> callable:
-    return lambda: RuntimeGuard(exercise.id, exercise.forbidden)
+    """The run-time guard of an exercise in this process: its forbidden names, and no call that
+    would end the process."""
+    return lambda: RuntimeGuard(exercise.id, exercise.forbidden, ProcessKeeper())
 
 
 # ------------------------------------------------------------------ sandboxed
@@ -288,7 +418,7 @@ class SandboxRunner:
             raise SubmissionImportError(f"{self.modules.chapter}/{path.name} is missing from the submission")
         hung = (str(self.submission), self.exercise.id)
         if hung in self.hung:
-            raise StudentError("not run: an earlier test of this exercise timed out", timed_out=True)
+            raise earlier_test_timed_out()
         left = min(self.deadline - time.monotonic(), self.pool.seconds_left(self.submission))
         if left <= 0:
             raise out_of_time()

@@ -22,7 +22,9 @@ from autograder.compare import find_mismatch
 from autograder.config import chapter_modules, default_timeout
 from autograder.layout import KIT
 from autograder.outcomes import Outcome
+from autograder.policy import ProcessKeeper
 from autograder.pytest_plugin import UseSettings
+from autograder.runner import Alarm, innermost_frame, still_running_error, stopped_call_error
 from autograder.score import TestOutcome
 from autograder.settings import RunSettings
 from autograder.submission import submission_modules
@@ -34,12 +36,12 @@ class DoesNotImport(ImportError):
 
 class _Collector:
     """A pytest plugin object: the outcome of every test, setup and teardown included.
-    `progress(done, total)` hears of each test finished."""
+    `progress(done, total)` hears of each test finished, `starting(item)` of each test about to run."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress=None, starting=None):
         self.outcomes: dict[str, TestOutcome] = {}
         self.collection_failed = False
-        self.progress = progress
+        self.progress, self.starting = progress, starting
         self.total = self.done = 0
         self._why_not_collected: dict[str, str] = {}
 
@@ -72,6 +74,10 @@ class _Collector:
 
     def pytest_collection_finish(self, session):
         self.total = len(session.items)
+
+    def pytest_runtest_setup(self, item):
+        if self.starting is not None:
+            self.starting(item)
 
     def _count(self, report):
         if report.when == "teardown" and self.progress is not None:
@@ -144,8 +150,9 @@ def _only_named_plugins(on: bool):
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
 
 
-def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False, progress=None) -> _Collector:
-    collector = _Collector(progress)
+def _pytest(args: list[str], quiet: bool, plugins=(), trusted_only: bool = False, progress=None,
+            starting=None) -> _Collector:
+    collector = _Collector(progress, starting)
     base = ["-p", "no:cacheprovider", "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest",
             "--rootdir", str(KIT.root), "-c", str(KIT.root / "pyproject.toml"),
             "-q", "--no-header", "--tb=native"]   # short/long re-parse sources: ~8x slower on failing submissions
@@ -168,10 +175,10 @@ def hidden_modules(chapter: str, settings: RunSettings) -> list[str]:
 
 
 def run_hidden(chapter: str, settings: RunSettings, quiet: bool = True, modules: list[str] | None = None,
-               progress=None) -> list[TestOutcome]:
+               progress=None, starting=None) -> list[TestOutcome]:
     """The hidden suites of a chapter's `modules` (default: hidden_modules) against
     settings.submission. Sandboxed runs load no plugin but the kit's and pytest-timeout.
-    `progress(done, total)` hears of each test finished."""
+    `progress(done, total)` hears of each test finished, `starting(item)` of each test about to run."""
     modules = hidden_modules(chapter, settings) if modules is None else modules
     args = [str(f) for f in map(lambda m: KIT.hidden_suite(chapter, m), modules) if f.exists()]
     if not args:
@@ -179,7 +186,7 @@ def run_hidden(chapter: str, settings: RunSettings, quiet: bool = True, modules:
     if settings.stop_at_first_failure:
         args += ["--maxfail", "1"]
     collector = _pytest(args, quiet, plugins=[UseSettings(settings)], trusted_only=settings.sandbox,
-                        progress=progress)
+                        progress=progress, starting=starting)
     return list(collector.outcomes.values())
 
 
@@ -197,12 +204,69 @@ class _Unimportable(importlib.abc.MetaPathFinder):
         return None
 
 
+class NotRunAgain(Exception):
+    """Raised where a public test calls a function of the student's that an earlier one found
+    still running; the message says so."""
+
+
+class _PublicTestsHere:
+    """A pytest plugin for the public tests run in this process (`autograder check`): the hidden
+    suites' policy in a public test's terms. A test has `seconds` (runner.Alarm) and fails as timed
+    out in the student's words; the function of theirs found still running then fails at once in
+    every later test (NotRunAgain), so that a hang costs its time once; a call that would end the
+    process (os._exit) raises instead (policy.ProcessKeeper). `code_files`: the student's files."""
+
+    def __init__(self, seconds: float, code_files: set[str]):
+        self.seconds, self.code_files = seconds, code_files
+        self.hung: dict = {}          # code object of a function found still running -> its name
+        self.said: dict[str, tuple[str, Outcome]] = {}   # nodeid -> its failure's message and outcome
+        self.keeper = ProcessKeeper()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        self.keeper = ProcessKeeper()
+        previous = sys.getprofile()
+        sys.setprofile(self._watch)
+        try:
+            with Alarm(self.seconds) as alarm:
+                yield
+        finally:
+            sys.setprofile(previous)
+        if alarm.went_off:
+            self.said[item.nodeid] = (str(still_running_error(alarm, self.code_files, self.seconds)),
+                                     Outcome.TIMED_OUT)
+            frame = innermost_frame(alarm.frame, self.code_files)
+            if frame is not None:
+                self.hung[frame.f_code] = frame.f_code.co_name
+        elif self.keeper.stopped:
+            self.said[item.nodeid] = (str(stopped_call_error(self.keeper, self.code_files)), Outcome.FAILED)
+
+    def _watch(self, frame, event, arg):
+        """The profile hook of a public test."""
+        if event == "c_call":
+            self.keeper.c_call(frame, arg)
+        elif event == "call" and frame.f_code in self.hung:
+            raise NotRunAgain(f"{self.hung[frame.f_code]}() was still running in an earlier test after "
+                              f"{self.seconds:g} s: not run again")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        said = self.said.get(item.nodeid) if call.when == "call" else None
+        if said is None and call.excinfo is not None and call.excinfo.errisinstance(NotRunAgain):
+            said = (str(call.excinfo.value), Outcome.TIMED_OUT)
+        if said is not None and report.failed:
+            report.longrepr = said[0]
+            report.user_properties += [("message", said[0]), ("outcome", said[1])]
+
+
 def run_public(chapter: str, submission: Path, quiet: bool = True, unimportable: dict[str, str] | None = None,
-               progress=None) -> list[TestOutcome]:
+               progress=None, starting=None) -> list[TestOutcome]:
     """The public tests (assignments/chN/test_*.py) against a submission's modules. A test file
     that cannot be loaded is one failed outcome (its nodeid is the file), and the others run;
     `unimportable` ({module: why}) names modules already known not to import: they are not
-    imported again, and a test file that needs one fails with the why."""
+    imported again, and a test file that needs one fails with the why. Time limits and calls that
+    would end the process: _PublicTestsHere. `progress` and `starting`: as for run_hidden."""
     files = KIT.public_tests(chapter)
     if not files:
         return []
@@ -212,7 +276,8 @@ def run_public(chapter: str, submission: Path, quiet: bool = True, unimportable:
         sys.meta_path.insert(0, finder)
         try:
             args = [str(f) for f in files] + ["--import-mode=importlib", "--continue-on-collection-errors",
-                                              "-o", f"timeout={default_timeout()}"]   # a test that hangs fails
-            return list(_pytest(args, quiet, progress=progress).outcomes.values())
+                                              "-o", f"timeout={default_timeout() + 15}"]   # a backstop
+            here = _PublicTestsHere(default_timeout(), {str(path) for path in modules.files.values()})
+            return list(_pytest(args, quiet, plugins=[here], progress=progress, starting=starting).outcomes.values())
         finally:
             sys.meta_path.remove(finder)

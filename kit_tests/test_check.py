@@ -1,18 +1,27 @@
 """`autograder check` whatever the student's files hold: the table with a one-line reason on the
 exercises of a module that does not import, every other module scored, the public tests that could
-run run; messages in the student's words."""
+run run; a hang costs its time once; a call that would end the process is stopped, and an abrupt end
+is said; messages and paths in the student's words."""
 import ast
+import dataclasses
 import io
 import json
+import re
 import shutil
+import time
 
 import pytest
 from conftest import run_autograder
 
 import autograder.check as check_module
+import autograder.generate as generate_module
+import autograder.pytest_plugin
+import autograder.suites
 from autograder.check import Progress, check, public_summary
+from autograder.config import load_exercises
 from autograder.layout import KIT
 from autograder.outcomes import Outcome
+from autograder.public_conftest import shown_path
 from autograder.settings import RunSettings
 from autograder.suites import run_public
 
@@ -142,6 +151,118 @@ def test_a_failing_submission_is_told_in_its_words(monkeypatch, capsys):
     assert "ch2 (examples/submissions/partial_bob)" in out, out
     for word in ("{}", "torch.float32", "a tensor of shape"):
         assert word not in out, (word, out)
+
+
+# -- a function that hangs, a call that ends the process ------------------------------------------
+
+@pytest.fixture
+def one_second_limits(monkeypatch):
+    """Every test's time limit, hidden and public, is 1 s."""
+    short = {i: dataclasses.replace(ex, timeout=1.0) for i, ex in load_exercises().items()}
+    monkeypatch.setattr(autograder.pytest_plugin, "load_exercises", lambda: short)
+    monkeypatch.setattr(autograder.suites, "default_timeout", lambda: 1.0)
+
+
+def test_a_function_that_hangs_costs_its_time_once_and_is_told_in_the_students_words(
+        one_second_limits, monkeypatch, capsys):
+    """hanging_dave's relu under check as under grading: the first test that calls it is stopped at its
+    time limit ("timed out", where it was still running), and the others that would call it are not
+    run, hidden and public alike, so the hang costs its time once, not once per test."""
+    monkeypatch.chdir(KIT.root)
+    dave = KIT.demo_class / "hanging_dave"
+    line = (dave / "ch2" / "activations.py").read_text().splitlines().index("    while True:  # oops: waiting "
+                                                                            "for a condition that never comes") + 1
+    start = time.monotonic()
+    [relu] = check(["ch2"], RunSettings(submission=dave, exercise="ch2.activations.relu"))
+    took = time.monotonic() - start
+    out = " ".join(capsys.readouterr().out.split())
+    still = rf"relu\(\) was still running after 1 s: an endless loop\? \(at examples/submissions/hanging_dave/ch2/" \
+            rf"activations.py, line ({line}|{line + 1})\)"
+    assert relu.timed_out and relu.score == 0 and relu.failed > 5, relu
+    assert re.match(still + "; during test_", relu.message), relu.message
+    assert re.search(r"public tests: \d+ of 85 passed; first failure: assignments/ch2/test_activations.py::test_relu: "
+                     + still, out), out
+    assert took < 20, took        # 1 s each for the first hidden and public test; before: 1 s for every one
+
+
+def test_public_tests_after_a_hang_say_why_they_did_not_run(one_second_limits):
+    outcomes = run_public("ch2", KIT.demo_class / "hanging_dave")
+    timed_out = [o for o in outcomes if o.outcome is Outcome.TIMED_OUT]
+    assert [o.nodeid for o in timed_out][:2] == ["assignments/ch2/test_activations.py::test_relu",
+                                                "assignments/ch2/test_activations.py::test_float64_stays_float64"]
+    assert all(o.message == "relu() was still running in an earlier test after 1 s: not run again"
+               for o in timed_out[1:]) and len(timed_out) >= 4, timed_out
+    assert not [o for o in outcomes if o.outcome.failed and o not in timed_out]
+
+
+def ends_itself(call: str):
+    """An edit for broken(): relu's first statement is `call` (which ends the process)."""
+    def edit(lines, at):
+        lines[at + 1:at + 1] = ["    import os, signal", f"    {call}"]
+    return edit
+
+
+@pytest.mark.parametrize("where", ["in relu", "at import"])
+def test_a_call_that_would_end_the_process_fails_its_exercise_and_check_goes_on(tmp_path, where):
+    """cheating_eve's sigmoid_backward calls os._exit(0): it was the silent end of check (exit 0, no
+    table). The call is stopped, in the hidden and the public tests and at import, and the rest is
+    checked."""
+    if where == "at import":
+        line = broken(tmp_path, lambda lines, at: lines.insert(at, 'import os; getattr(os, "_" + "exit")(0)'))
+        stopped = f"{tmp_path}/ch2/activations.py does not import: it calls os._exit(), which would end the " \
+                  f"whole process (line {line})"
+    else:
+        line = broken(tmp_path, ends_itself('getattr(os, "_" + "exit")(0)')) + 2
+        stopped = (f"relu() called os._exit(), which would end the whole process: return the answer (or raise an "
+                   f"exception) instead (at {tmp_path}/ch2/activations.py, line {line})")
+    proc = run_autograder("check", "--exercise", "ch2.activations.relu", "--submission", tmp_path, check=False)
+    unwrapped = lambda text: "".join(text.split())      # the table wraps long lines
+    assert proc.returncode == 0 and proc.stderr == "", proc
+    status = "does not import" if where == "at import" else "failed"
+    assert unwrapped(f"ch2.activations.relu 0/1 {status} {stopped}") in unwrapped(proc.stdout), proc.stdout
+    if where == "in relu":
+        assert unwrapped(f"first failure: assignments/ch2/test_activations.py::test_relu: {stopped}") \
+            in unwrapped(proc.stdout), proc.stdout
+
+
+@pytest.mark.parametrize("where", ["hidden test", "import"])
+def test_check_that_ends_abruptly_says_where_in_one_line(tmp_path, where):
+    """What cannot be stopped (os.kill of its own process, a crash in C, exec) ends check's process:
+    `autograder check` then says, in one line, what was running and how it ended, and exits 1, never
+    0 without a table."""
+    if where == "import":
+        broken(tmp_path, lambda lines, at: lines.insert(at, "import os; os.kill(os.getpid(), 9)"))
+    else:
+        broken(tmp_path, ends_itself("os.kill(os.getpid(), signal.SIGKILL)"))
+    proc = run_autograder("check", "--exercise", "ch2.activations.relu", "--submission", tmp_path, "--no-public",
+                          check=False)
+    during = (f"while {tmp_path}/ch2/activations.py was being imported" if where == "import" else
+              f"during relu's test test_forward_matches_torch[cpu-float32-relu-(2, 3, 5)] ({tmp_path}/ch2/"
+              "activations.py)")
+    assert proc.returncode == 1, proc
+    assert proc.stderr.startswith(f"autograder check: your code ended the process {during} (killed by SIGKILL"), \
+        proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.startswith("\nch2 ("), proc.stdout
+
+
+# -- paths -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("here", ["inside", "outside"])
+def test_check_and_the_public_tests_show_a_path_the_same_way(tmp_path, monkeypatch, capsys, here):
+    """One rule (public_conftest.shown_path, which assignments/conftest.py carries to students): from
+    where you are when the file is under it, in full when it is not."""
+    shutil.copytree(KIT.assignments / "ch2", tmp_path / "work" / "ch2")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / ("work" if here == "inside" else "elsewhere"))
+    [relu] = check(["ch2"], RunSettings(submission=tmp_path / "work", exercise="ch2.activations.relu"))
+    path = "ch2/activations.py" if here == "inside" else f"{tmp_path.resolve()}/work/ch2/activations.py"
+    said = f"relu() is not implemented yet: fill in its body in {path} (line "
+    assert relu.message.startswith(said), relu.message
+    public = capsys.readouterr().out.split("public tests: ")[1]
+    assert f"test_relu: {said}" in public, public
+    assert check_module.shown_path is shown_path and generate_module.relative(tmp_path / "work") == (
+        "." if here == "inside" else str(tmp_path.resolve() / "work"))
 
 
 ENGINE_WORDS = ("probe", "plain data", "worker", "stand-in", "code under test")

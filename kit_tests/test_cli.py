@@ -1,14 +1,19 @@
 """The command line: a bad command gets one line saying what is wrong and what would be right, a
 non-zero exit and no traceback; every command says what it does, with an example."""
+import os
+
 import pytest
 from conftest import run_autograder
 
 import autograder.check
-from autograder.cli import main
+import autograder.cli
+from autograder.cli import WATCHED, main
 from autograder.config import chapters
 from autograder.layout import KIT
 
 BAD = {
+    "unknown command": (["frob"], ["there is no such command", "the commands are generate, check, mutants"]),
+    "misspelt command": (["chekc"], ["did you mean check?"]),
     "unknown chapter": (["check", "ch9"], ["no chapter 'ch9'", "ch2, ch6"]),
     "no such submission": (["check", "ch2", "--submission", "/no/such/dir"],
                            ["/no/such/dir", "no such folder", "chN/<module>.py"]),
@@ -48,12 +53,24 @@ def test_a_bad_command_in_a_fresh_process_has_no_traceback():
     assert proc.stderr == "autograder check: there is no chapter 'ch9': the chapters are ch2, ch6\n", proc.stderr
 
 
+def test_an_unknown_command_does_not_list_the_internal_one(capsys):
+    assert main(["frob"]) == 2
+    err = capsys.readouterr().err
+    assert "gradescope-run" not in err and "release, merge" in err, err
+
+
 @pytest.fixture
-def checked(monkeypatch):
-    """What `autograder check` would check, without checking it."""
+def checked(monkeypatch, tmp_path):
+    """What `autograder check` would check, without checking it (and in this process: as the child
+    that `autograder check` runs its work in)."""
     calls = []
     monkeypatch.setattr(autograder.check, "check", lambda chapter_list, settings, **kw: calls.append(
         (chapter_list, settings)))
+
+    def as_the_child(argv):
+        os.environ[WATCHED] = str(tmp_path / "status")
+        return main(argv)
+    monkeypatch.setattr(autograder.cli, "watched", as_the_child)
     return calls
 
 

@@ -213,3 +213,20 @@ def test_the_command_lists_the_edited_files_and_how_to_keep_or_discard_them(tmp_
     forced = run(kit, "-m", "autograder", "generate", "--force")
     assert "wrote assignments/ch9/demo.py" in forced.stdout
     assert "return x + x" not in stub.read_text() and not stale_stubs(kit)
+
+
+@pytest.mark.parametrize("flag", [[], ["--check"]])
+def test_generate_without_nbgrader_says_in_one_line_who_installs_it(tmp_path, flag):
+    """nbgrader is the course authors' extra: without it, `autograder generate` says so in one line
+    and how to get it, exits non-zero and writes nothing (no ModuleNotFoundError traceback)."""
+    kit = throwaway_kit(tmp_path / "kit")
+    kit.grading_toml.write_text(GRADING_TOML)
+    (kit.solutions / "ch9").mkdir(parents=True)
+    kit.solution("ch9", "demo").write_text(SOLUTION)
+    without_nbgrader = ("import sys\nsys.modules['nbformat'] = sys.modules['nbgrader'] = None\n"
+                        "from autograder.cli import main\nsys.exit(main(sys.argv[1:]))")
+    proc = run(kit, "-c", without_nbgrader, "generate", *flag, check=False)
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr.startswith('autograder generate: needs nbgrader, which only course authors install: '
+                                  'pip install -e ".[author]"') and proc.stderr.count("\n") == 1, proc.stderr
+    assert not kit.assignments.exists()

@@ -142,6 +142,25 @@ def test_a_zipped_chapter_folder_as_handed_out_is_no_problem(tmp_path):
     assert sub.files == ["ch2/activations.py", "ch2/losses.py"] and sub.problems == []
 
 
+@pytest.mark.parametrize("layout", ["bundle", "nbgrader"])
+def test_what_the_kit_handed_out_is_not_a_problem_with_the_submission(tmp_path, layout):
+    """A submission made from a released bundle, or nbgrader's release/chN/ collected back, holds the
+    files the kit handed out (conftest.py, forbidden_names.py, selfcheck.py, public tests, scripts
+    such as train_tinygpt.py, README.md, ...): none is noted, and none is taken."""
+    from autograder.release import bundle_files
+
+    chapter_list = ["ch2", "ch6"] if layout == "bundle" else ["ch2"]
+    handed_out = bundle_files(chapter_list)
+    assert {"conftest.py", "forbidden_names.py", "selfcheck.py", "ch2/test_activations.py"} <= set(handed_out)
+    where = tmp_path / "subs" / ("alice" if layout == "bundle" else "submitted/alice/ch2")
+    write(where, {**handed_out, "ch2/activations.py": ACT})
+    wanted = wanted_files(load_exercises().values())
+    sub = run(tmp_path, wanted)["alice"]
+    assert sub.problems == []
+    assert sub.files == sorted(w for w in wanted if w.split("/")[0] in chapter_list)
+    assert (sub.root / "ch2" / "activations.py").read_bytes() == ACT
+
+
 def test_gradescope_uploads_are_placed_by_ingest(tmp_path):
     """One owner of the placement: Gradescope's upload is copied as it is and ingest places it."""
     from autograder.gradescope import lay_out
@@ -189,6 +208,7 @@ def test_shipped_code_never_reaches_the_workspace(tmp_path):
         "ch2/activations.py": ACT, "ch2/losses.py": LOSS,
         "conftest.py": EVIL, "sitecustomize.py": EVIL, "torch.py": EVIL, "x.pth": EVIL,
         "ch2/conftest.py": EVIL, "ch2/torch.py": EVIL, "ch2/helper.py": EVIL, "ch2/__init__.py": EVIL,
+        "ch2/more_helpers.py": EVIL, "util.py": EVIL,
         "ch2/__pycache__/activations.cpython-311.pyc": EVIL, ".git/ch2/activations.py": EVIL,
     })
     make_zip(tmp_path / "subs/bob.zip", {"ch2/activations.py": ACT, "conftest.py": EVIL,
@@ -199,7 +219,7 @@ def test_shipped_code_never_reaches_the_workspace(tmp_path):
     assert got["bob"].files == ["ch2/activations.py"]
     note = " ".join(got["alice"].problems)
     assert "ignored 7 code file(s)" in note and "and 2 more" in note    # named, capped at 5
-    assert "__init__" not in note                                       # what the kit hands out
+    assert "__init__" not in note and "conftest" not in note           # what the kit hands out
 
 
 # ------------------------------------------------------------------ hostile folders
