@@ -18,6 +18,24 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def pytest_configure(config):
+    """Why a test was skipped is shown (a cache test waiting for your KVCache); and the tests stay
+    quick: their tensors are tiny, so torch runs on one thread (two threads on a busy 2-core machine
+    made them several times slower), skips the DTensor support that torch.testing.assert_close
+    imports on first use (0.6 s of CPU, a third of `import torch`; no test here uses a DTensor),
+    and pytest does not collect garbage twice at the end looking for errors in `__del__`."""
+    if "s" not in config.option.reportchars:
+        config.option.reportchars += "s"
+    import torch
+    import torch.testing._comparison as comparison
+
+    torch.set_num_threads(1)
+    if hasattr(comparison, "_HAS_DTENSOR"):
+        comparison._HAS_DTENSOR = False
+    if config.pluginmanager.has_plugin("unraisableexception"):
+        config.pluginmanager.set_blocked("unraisableexception")
+
+
 def shown_path(path):
     """`path` as you would type it where you are: relative to the current folder when it is inside
     it, else in full. (`autograder check` shows every path this way too: one rule.)"""
