@@ -30,8 +30,6 @@ Rules shared by all four:
 In the formulas, `g` is the gradient (negated when maximizing), `p` the parameter, `t` the step
 count of the parameter: 1 on its first update, 2 on the second, and so on.
 """
-import math
-
 import torch
 
 
