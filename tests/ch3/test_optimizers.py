@@ -163,3 +163,35 @@ INVALID = [
 def test_invalid_arguments_raise(student, name, kwargs):
     got = student.run(raises, name, [[torch.zeros(3, dtype=torch.float64)]], kwargs)
     expect_equal(got, "raised", what=f"{name}([p], {kwargs}) must raise (the docstring says ValueError)")
+
+
+def step_with_closure(impl, name, kwargs, value, target):
+    """Probe: two steps of `impl.<name>` on one parameter, each given a closure that computes the
+    loss sum((p - target)^2) and its gradient by hand. Returns the losses step() returned and the
+    parameter after each step."""
+    p = value.clone()
+    opt = getattr(impl, name)([p], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        p.grad = 2 * (p.detach() - target)
+        return ((p.detach() - target) ** 2).sum()
+
+    losses, trajectory = [], []
+    for _ in range(2):
+        losses.append(opt.step(closure))
+        trajectory.append(p.detach().clone())
+    return {"losses": losses, "trajectory": trajectory}
+
+
+@pytest.mark.exercise("ch3.optimizers.{name}")
+@pytest.mark.parametrize("name", list(CASES))
+def test_step_calls_the_closure_and_returns_its_loss(student, reference, name):
+    g = gen(7)
+    value, target = (torch.randn(5, generator=g, dtype=torch.float64) for _ in range(2))
+    args = (name, {"lr": 0.05}, value, target)
+    got = student.run(step_with_closure, *args)
+    want = reference.run(step_with_closure, *args)
+    what = f"{name}([p], lr=0.05).step(closure), twice, on cpu float64"
+    expect_close(got["losses"], want["losses"], what=f"{what}: what step(closure) returned (closure()'s loss)")
+    expect_close(got["trajectory"], want["trajectory"], what=f"{what}: p after each step")
