@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from autograder.compare import expect_close, expect_equal
+from autograder.devices import run_on_meta
 from autograder.probes import raises
 from autograder.suite_helpers import gen, where
 
@@ -146,6 +147,23 @@ def test_state_dict_mid_run_continues_identically(student, reference, name, case
     what = describe(name, case_id, kwargs, overrides, device, dtype)
     compare_runs(got, want, f"{what}, with state_dict() saved after step {SPLIT_AT} and loaded into a "
                             f"fresh {name} over fresh parameters that continues")
+
+
+@pytest.mark.exercise("ch3.optimizers.{name}")
+@pytest.mark.condition
+@pytest.mark.parametrize("name,case_id,kwargs,overrides", RICH, ids=RICH_IDS)
+def test_state_follows_the_parameters_device(student, reference, name, case_id, kwargs, overrides):
+    """On the `meta` device a state tensor made without `device=` (`torch.zeros(p.shape)`) shows up,
+    with or without a GPU."""
+    def inputs(device):
+        values, grads = make_run(device, torch.float32, seed=200 + len(case_id))
+        return name, kwargs, overrides, values, grads[:3], None, None
+
+    got = run_on_meta(student, run_optimizer, inputs)
+    want = reference.run(run_optimizer, *inputs("meta"))
+    expect_close(got["trajectory"], want["trajectory"],
+                 what=f"{name}([group 0, group 1 with {overrides}], {kwargs}) [case {case_id}], 3 steps on the "
+                      "meta device: the parameters after each step")
 
 
 INVALID = [
