@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import run_autograder
 
-from autograder.config import chapter_exercises
+from autograder.config import chapter_exercises, chapters
 from autograder.layout import KIT
 
 DEMO = KIT.root / "examples" / "submissions"
@@ -288,7 +288,7 @@ def test_a_syntax_error_costs_its_module_only(tmp_path):
 BAD_REQUESTS = {       # what is wrong -> (arguments after `grade`, what the line must say)
     "missing": (["{tmp}/subs"], "one folder or .zip per student"),
     "empty": (["{tmp}/empty"], "no submission in"),
-    "no such chapter": (["{tmp}/subs", "--chapter", "ch9"], "--chapter takes ch2 or ch6"),
+    "no such chapter": (["{tmp}/subs", "--chapter", "ch9"], f"--chapter takes {' or '.join(chapters())}"),
     "one student's work": (["{tmp}/alice"], "put this work in a folder of its own"),
     "out inside": (["{tmp}/class", "--out", "{tmp}/class/grades"], "write the grades elsewhere"),
 }
