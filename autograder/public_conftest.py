@@ -53,7 +53,7 @@ def _unfinished_function(excinfo):
         path = str(entry.path)
         if os.path.basename(path).startswith("test_"):
             continue
-        return entry.name, shown_path(path), entry.lineno + 1
+        return entry.frame.code.raw.co_qualname, shown_path(path), entry.lineno + 1   # SGD.__init__
     return None
 
 

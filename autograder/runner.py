@@ -118,6 +118,16 @@ def _raised_by_a_raise_in(exc: BaseException, code_file: str) -> bool:
     return tb.tb_frame.f_code.co_code[tb.tb_lasti] == dis.opmap["RAISE_VARARGS"]
 
 
+def _qualname(exc: BaseException, code_file: str) -> str:
+    """`SGD.__init__` or `relu`: the name of the last function of `code_file` that `exc` went through."""
+    tb, name = exc.__traceback__, "?"
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == code_file:
+            name = tb.tb_frame.f_code.co_qualname
+        tb = tb.tb_next
+    return name
+
+
 def _student_error(exc: BaseException, code_file: str) -> StudentError:
     """`ValueError: ... (ch2/activations.py, line 12, in relu)`, pointing into student code."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == code_file]
@@ -127,7 +137,7 @@ def _student_error(exc: BaseException, code_file: str) -> StudentError:
         where = f" (at {'/'.join(f.filename.split('/')[-2:])}, line {f.lineno}, in {f.name})"
     if isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, code_file):
         f = frames[-1]
-        return StudentError(f"{f.name}() is not implemented yet: fill in its body in "
+        return StudentError(f"{_qualname(exc, code_file)}() is not implemented yet: fill in its body in "
                             f"{'/'.join(f.filename.split('/')[-2:])} (line {f.lineno})", unfinished=True)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return StudentError(f"{type(exc).__name__}{': ' + text if text else ''}{where}")
