@@ -17,7 +17,7 @@ import torch
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.probes import raises
-from autograder.suite_helpers import gen, where
+from autograder.suite_helpers import call_text, gen, kwargs_text, where
 
 STEPS = 30
 SPLIT_AT = 13
@@ -115,8 +115,8 @@ def make_run(device, dtype, seed):
 
 
 def describe(name, case_id, kwargs, overrides, device, dtype):
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return (f"{name}([group 0, group 1 with {overrides}]{', ' + args if args else ''}) [case {case_id}], "
+    call = call_text(name, f"[group 0, group 1 with {kwargs_text(overrides)}]", kwargs=kwargs)
+    return (f"{call} [case {case_id}], "
             f"{STEPS} steps of random gradients {where(device, dtype)}")
 
 
@@ -162,8 +162,8 @@ def test_state_follows_the_parameters_device(student, reference, name, case_id, 
     got = run_on_meta(student, run_optimizer, inputs)
     want = reference.run(run_optimizer, *inputs("meta"))
     expect_close(got["trajectory"], want["trajectory"],
-                 what=f"{name}([group 0, group 1 with {overrides}], {kwargs}) [case {case_id}], 3 steps on the "
-                      "meta device: the parameters after each step")
+                 what=f"{call_text(name, f'[group 0, group 1 with {kwargs_text(overrides)}]', kwargs=kwargs)} "
+                      f"[case {case_id}], 3 steps on the meta device: the parameters after each step")
 
 
 INVALID = [
@@ -180,7 +180,7 @@ INVALID = [
 @pytest.mark.parametrize("name,kwargs", INVALID, ids=[f"{n}-{k}" for n, k in INVALID])
 def test_invalid_arguments_raise(student, name, kwargs):
     got = student.run(raises, name, [[torch.zeros(3, dtype=torch.float64)]], kwargs)
-    expect_equal(got, "raised", what=f"{name}([p], {kwargs}) must raise (the docstring says ValueError)")
+    expect_equal(got, "raised", what=f"{call_text(name, '[p]', kwargs=kwargs)} must raise (the docstring says ValueError)")
 
 
 def step_with_closure(impl, name, kwargs, value, target):
