@@ -93,17 +93,18 @@ def train(make_optimizer, model, x, y, steps, warmup, decoupled_decay=0.0):
     """Full-batch training with warmup_cosine and clip_grad_norm_; returns what happened at each step."""
     optimizer = make_optimizer(model.parameters())
     schedule = warmup_cosine(optimizer, warmup, steps)
-    history = {"loss": [], "lr": [], "norm": [], "clipped_norm": []}
+    history = {"loss": [], "lr": [], "norm": [], "returned_norm": [], "clipped_norm": []}
     for step in range(steps):
         loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
-        norm = float(clip_grad_norm_(model.parameters(), MAX_NORM))
+        norm = grads_norm(model)
+        history["returned_norm"].append(float(clip_grad_norm_(model.parameters(), MAX_NORM)))
+        history["clipped_norm"].append(grads_norm(model))
         lr = optimizer.param_groups[0]["lr"]
         history["loss"].append(loss.item())
         history["lr"].append(lr)
         history["norm"].append(norm)
-        history["clipped_norm"].append(grads_norm(model))
         if step == 0:
             history |= first_update(optimizer, model, lr, decoupled_decay)
         else:
@@ -167,14 +168,19 @@ def schedule_words(runs, warmup, steps):
 
 
 def clipping_words(runs):
-    after = max(max(h["clipped_norm"]) for _, _, h in runs)
-    fired = {name: sum(n > MAX_NORM for n in h["norm"]) for name, _, h in runs}
-    which = ", ".join(f"{name} {count}" for name, count in fired.items())
-    if after > MAX_NORM * (1 + 1e-4):
-        return (f"clipping: a gradient norm of {after:.3f} after clipping, above max_norm {MAX_NORM:g}: "
-                f"check your clip_grad_norm_")
-    return (f"clipping: steps where the norm went above {MAX_NORM:g} ({which}) were scaled down to it; "
-            f"after clipping no norm was above {MAX_NORM:g}")
+    """Was every gradient scaled to min(its norm, max_norm), and the norm before clipping returned?"""
+    steps = [(norm, returned, after) for _, _, h in runs
+             for norm, returned, after in zip(h["norm"], h["returned_norm"], h["clipped_norm"])]
+    for norm, returned, after in steps:
+        if not math.isclose(returned, norm, rel_tol=1e-3):
+            return (f"clipping: clip_grad_norm_ returned {returned:.4g} where the norm before clipping was "
+                    f"{norm:.4g}: check what your clip_grad_norm_ returns (the total norm before clipping)")
+        if not math.isclose(after, min(norm, MAX_NORM), rel_tol=1e-3):
+            return (f"clipping: a gradient of norm {norm:.4g} had norm {after:.4g} after clipping, expected "
+                    f"min(norm, max_norm) = {min(norm, MAX_NORM):.4g}: check your clip_grad_norm_")
+    fired = ", ".join(f"{name} {sum(n > MAX_NORM for n in h['norm'])}" for name, _, h in runs)
+    return (f"clipping: the steps where the norm went above {MAX_NORM:g} ({fired}) were scaled down to it, "
+            f"the others left alone, and the norm before clipping returned")
 
 
 def first_update_words(runs):
