@@ -90,7 +90,7 @@ def runs(stdout: str) -> dict[str, dict]:
     names = re.findall(r"^--- (\w+): lr ([\d.e-]+)", stdout, flags=re.M)
     losses = re.findall(r"^loss ([\d.]+) -> ([\d.]+)", stdout, flags=re.M)
     first_lrs = re.findall(r"^LR ([\d.]+) at step 0,", stdout, flags=re.M)
-    updates = re.findall(r"^first update: a weight moved by ([\d.e+-]+) x the LR", stdout, flags=re.M)
+    updates = re.findall(r"^first update: a weight moved by ([\d.e+-]+|nan) x the LR", stdout, flags=re.M)
     assert len(names) == len(losses) == len(first_lrs) == len(updates) == 3, stdout
     return {name: {"base": float(base), "first": float(first), "last": float(last), "lr0": float(lr0),
                    "first_update": float(update)}
