@@ -87,7 +87,7 @@ def mlp(classes):
 
 
 def size(value):
-    """A positive figure with 3 significant digits: 0.00012 as 1.2e-04, 1 as 1.00."""
+    """A positive figure, 3 significant digits below 0.01: 0.00012 as 1.20e-04, 1 as 1.00."""
     return f"{value:.2e}" if value < 0.01 else f"{value:.2f}"
 
 
