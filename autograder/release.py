@@ -3,7 +3,8 @@
 The student bundle, a folder DIR and DIR.zip (whose top folder is DIR's name):
 
     README.md          set-up, the public tests, the self-check, what grading adds (written here)
-    requirements.txt   torch (as the kit pins it), numpy, pytest: those lines of the kit's requirements.txt
+    requirements.txt   torch (as the kit pins it), numpy, pytest: those lines of the kit's requirements.txt;
+                       matplotlib too when a chapter's script imports it (ch3's milestone plots with it)
     pytest.ini         makes DIR pytest's rootdir: `pytest` alone runs every chapter
     selfcheck.py       autograder/selfcheck.py: the forbidden-name check, then the public tests
     conftest.py, ...   the code files `generate` writes at the top of assignments/ for the public tests
@@ -40,6 +41,9 @@ from autograder.config import chapter_modules
 from autograder.layout import KIT, NbgraderCourse, StudentBundle
 
 STUDENT_PACKAGES = ("torch", "numpy", "pytest")   # what the public tests need; versions from requirements.txt
+# What a chapter's milestone script may import beyond those (grading never needs it): listed in the
+# bundle's requirements when a bundled chapter's script imports it.
+MILESTONE_PACKAGES = ("matplotlib",)
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -50,12 +54,28 @@ class CannotRelease(ValueError):
 
 # ------------------------------------------------------------------ what is shipped
 
-def student_requirements() -> str:
-    """The lines of the kit's requirements.txt that name a package students need."""
+def student_requirements(chapter_list: list[str]) -> str:
+    """The lines of the kit's requirements.txt that name a package students need, then the packages
+    of MILESTONE_PACKAGES that the chapters' scripts import."""
     lines = [line.strip() for line in KIT.requirements.read_text().splitlines()]
-    return "# What the exercises and their public tests need; torch as at grading.\n" + "".join(
-        f"{line}\n" for line in lines
-        if line and not line.startswith("#") and re.split(r"[\s<>=!~\[;]", line)[0] in STUDENT_PACKAGES)
+    pins = "".join(f"{line}\n" for line in lines if line and not line.startswith("#")
+                   and re.split(r"[\s<>=!~\[;]", line)[0] in STUDENT_PACKAGES)
+    extra = sorted(set(MILESTONE_PACKAGES) & set().union(*map(imported_packages, chapter_list)))
+    milestones = ("# The milestone scripts' plots (they train and print without it).\n"
+                  + "".join(f"{name}\n" for name in extra)) if extra else ""
+    return "# What the exercises and their public tests need; torch as at grading.\n" + pins + milestones
+
+
+def imported_packages(chapter: str) -> set[str]:
+    """The top-level packages that a chapter's code files import, anywhere in them."""
+    names = set()
+    for path in sorted((KIT.solutions / chapter).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
 
 
 PYTEST_INI = """# The bundle's root: `pytest` here runs every chapter, `pytest ch2` one of them.
@@ -108,7 +128,7 @@ points per exercise and name the mistakes they recognise.
 
 
 def student_readme(chapter_list: list[str]) -> str:
-    pins = [line for line in student_requirements().splitlines() if not line.startswith("#")]
+    pins = [line for line in student_requirements(chapter_list).splitlines() if not line.startswith("#")]
     return README.format(chapter_names=", ".join(chapter_list), chapter=chapter_list[0], cpu_index=CPU_INDEX,
                          module=chapter_modules(chapter_list[0])[0], requirements=", ".join(pins),
                          torch=next(pin for pin in pins if pin.startswith("torch")),
@@ -121,7 +141,7 @@ def support_files(chapter_list: list[str]) -> dict[str, bytes]:
     files = {path.name: path.read_bytes() for path in public_test_support()}
     return files | {
         "README.md": student_readme(chapter_list).encode(),
-        "requirements.txt": student_requirements().encode(),
+        "requirements.txt": student_requirements(chapter_list).encode(),
         "pytest.ini": PYTEST_INI.format(chapters=" ".join(chapter_list)).encode(),
         "selfcheck.py": KIT.student_selfcheck.read_bytes(),
     }

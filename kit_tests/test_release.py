@@ -133,6 +133,19 @@ def test_the_self_check_runs_the_forbidden_name_check_and_the_public_tests(bundl
     assert "FORBIDDEN SHORTCUTS (above), the public tests pass." in run.stdout and "hidden tests" in run.stdout
 
 
+def test_matplotlib_is_required_only_with_a_milestone_that_plots():
+    """ch3's milestone plots with matplotlib: its bundle lists it; ch2's and ch6's do not, and grading's
+    requirements.txt never does."""
+    from autograder.release import student_requirements
+
+    def pins(chapter_list):
+        return [line for line in student_requirements(chapter_list).splitlines() if not line.startswith("#")]
+
+    assert pins(["ch2", "ch6"]) == ["torch==2.13.0", "numpy", "pytest>=8"]
+    assert pins(["ch2", "ch3"]) == pins(["ch3"]) == ["torch==2.13.0", "numpy", "pytest>=8", "matplotlib"]
+    assert "matplotlib" not in KIT.requirements.read_text()
+
+
 def test_a_stub_holding_an_answer_is_never_released():
     from autograder.release import CannotRelease, bundle_files, checked, revealed_answers
 
