@@ -14,9 +14,11 @@ base class does for you:
   after the first `scheduler.step()` of training, ...), asks `self.get_lr()` for one LR per param
   group and writes them into the groups' `"lr"`. Override `get_lr()` and you are done.
 - `get_last_lr()` returns the LRs the last step set (a list, one per group); `state_dict()` saves
-  every attribute of the scheduler but the optimizer and `load_state_dict()` puts them back. So
-  keep the schedule's whole state as attributes of `self`: a `state_dict()` taken in the middle of
-  a run and loaded into a fresh scheduler (fresh optimizer, same arguments) must continue exactly.
+  every attribute of the scheduler but `self.optimizer` and `load_state_dict()` puts them back.
+  So keep the schedule's whole state as attributes of `self` (and no second reference to the
+  optimizer or its param groups: it would be saved and loaded too): a `state_dict()` taken in the
+  middle of a run and loaded into a fresh scheduler (fresh optimizer, same arguments) must
+  continue exactly.
 
 LRs are Python floats, computed in float64 (`math.cos`, `math.pi`). "base" below is a group's
 initial LR (`self.base_lrs`), never its current `"lr"`, which the schedule itself overwrites.
@@ -108,6 +110,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     - `step(epoch)` sets e = `epoch` directly: any number >= 0, fractional, and also smaller than
       the current one (going back is allowed: the LR is a function of the epoch alone).
     - `get_last_lr()` and each group's `"lr"` hold the LR of the current epoch.
+    - `state_dict()` / `load_state_dict()` round trip as in the module docstring (also right after
+      a fractional `step(epoch)`).
+
+    Hint: the base class's `step(epoch)` works but warns that the argument is deprecated; you may
+    override `step` instead. The base class's `get_last_lr()` returns `self._last_lr`: an
+    overriding `step` sets it (or overrides `get_last_lr()` too).
 
     Invalid arguments raise ValueError: `T_0 <= 0`, `T_mult < 1`. (torch also wants both to be
     ints; tests pass ints.)

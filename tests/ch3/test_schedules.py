@@ -16,9 +16,11 @@ both must hold the LR of that step.
 - `CosineAnnealingWarmRestarts` is compared with torch's class (tests/ch3/reference): integer
   `step()` sequences over several restarts (T_mult 1, 2 and 3; T_0 = 1 where every step is a
   restart), `eta_min` zero and not, two groups; then `step(epoch)` with fractional epochs, going
-  back as well as forward, and `step()` after `step(epoch)`. No epoch given to `step(epoch)` lies
-  on a restart boundary (or within 0.05 of one): there torch's own float formula (a logarithm for
-  T_mult > 1) can round to either cycle, so two correct answers would differ.
+  back as well as forward, and `step()` after `step(epoch)`; and a `state_dict()` round trip as
+  for warmup_cosine (after plain steps, and right after a fractional `step(epoch)`). No epoch
+  given to `step(epoch)` lies on a restart boundary (or within 0.05 of one): there torch's own
+  float formula (a logarithm for T_mult > 1) can round to either cycle, so two correct answers
+  would differ.
 
 Argument checks (`0 <= warmup_steps < total_steps`; `T_0 > 0`, `T_mult >= 1`) are conditions: any
 exception counts (the curriculum names no type).
@@ -28,8 +30,9 @@ import math
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
+from autograder.compare import expect_close, expect_equal
+from autograder.suite_helpers import call_text
 
 
 def run_schedule(impl, name, lrs, args, kwargs, actions, split_at):
@@ -76,12 +79,24 @@ def action_text(epoch):
     return "step()" if epoch is None else f"step({epoch})"
 
 
+def moment(i, actions):
+    """When record i was taken, in words."""
+    if i == 0:
+        return "right after construction (t=0)"
+    if all(epoch is None for epoch in actions):
+        return f"after {i} step() call{'s' if i > 1 else ''} (t={i})"
+    return f"after action {i}, {action_text(actions[i - 1])}"
+
+
 def compare_records(got, want, what, actions, first=0):
-    """Per step from `first`: the groups' "lr" and get_last_lr() against the expected LRs."""
+    """Per record from `first`: every group's "lr" and get_last_lr() against the expected LRs."""
     for i in range(first, len(want)):
-        when = "right after construction" if i == 0 else f"after {action_text(actions[i - 1])} (action {i})"
-        expect_close(got[i]["lr"], want[i], what=f"{what}: optimizer.param_groups[*]['lr'] {when}")
-        expect_close(got[i]["last"], want[i], what=f"{what}: get_last_lr() {when}")
+        if len(got[i]["last"]) != len(want[i]):
+            expect_equal(len(got[i]["last"]), len(want[i]),
+                         what=f"{what}: len(get_last_lr()) {moment(i, actions)} (one LR per param group)")
+        for g, lr in enumerate(want[i]):
+            expect_close(got[i]["lr"][g], lr, what=f"{what}: param_groups[{g}]['lr'] {moment(i, actions)}")
+            expect_close(got[i]["last"][g], lr, what=f"{what}: get_last_lr()[{g}] {moment(i, actions)}")
 
 
 # ------------------------------------------------------------------ warmup_cosine
@@ -109,8 +124,9 @@ def warmup_case(lrs, warmup, total, kwargs):
     actions = [None] * (total + PAST_TOTAL)
     min_lr = kwargs.get("min_lr", 0.0)
     want = [[closed_form(t, base, warmup, total, min_lr) for base in lrs] for t in range(len(actions) + 1)]
-    what = (f"warmup_cosine(SGD with {len(lrs)} group(s) of lr {lrs}, warmup_steps={warmup}, total_steps={total}"
-            f"{''.join(f', {k}={v}' for k, v in kwargs.items())}), stepped {len(actions)} times")
+    call = call_text("warmup_cosine", f"SGD with {len(lrs)} group(s) of lr {lrs}", f"warmup_steps={warmup}",
+                     f"total_steps={total}", kwargs=kwargs)
+    what = f"{call}, stepped {len(actions)} times"
     return actions, want, what
 
 
@@ -136,16 +152,16 @@ def test_warmup_cosine_state_dict_mid_run_continues(student, case, split_at):
     compare_records(got, want, what, actions, first=split_at + 1)
 
 
-INVALID_WARMUP = [(-1, 5), (5, 5), (6, 5)]
+INVALID_WARMUP = [(-1, 5), (5, 5), (6, 5)]   # warmup_steps, total_steps
 
 
 @pytest.mark.exercise("ch3.schedules.warmup_cosine")
 @pytest.mark.condition
-@pytest.mark.parametrize("warmup,total", INVALID_WARMUP, ids=[f"W{w}-total{t}" for w, t in INVALID_WARMUP])
-def test_warmup_cosine_invalid_steps_raise(student, warmup, total):
-    got = student.run(construct, "warmup_cosine", [warmup, total], {})
-    expect_equal(got, "raised", what=f"warmup_cosine(optimizer, {warmup}, {total}) must raise "
-                                     f"(it needs 0 <= warmup_steps < total_steps)")
+def test_warmup_cosine_invalid_steps_raise(student):
+    got = [student.run(construct, "warmup_cosine", [warmup, total], {}) for warmup, total in INVALID_WARMUP]
+    calls = "; ".join(f"[{i}] warmup_cosine(optimizer, {w}, {t})" for i, (w, t) in enumerate(INVALID_WARMUP))
+    expect_equal(got, ["raised"] * len(INVALID_WARMUP),
+                 what=f"each of {calls} must raise (it needs 0 <= warmup_steps < total_steps)")
 
 
 # ------------------------------------------------------------------ CosineAnnealingWarmRestarts
@@ -160,16 +176,16 @@ RESTART_CASES = [  # id, initial LRs, T_0, keyword arguments, number of step() c
 
 
 def restarts_what(lrs, T_0, kwargs, actions):
-    args = "".join(f", {k}={v}" for k, v in kwargs.items())
-    return (f"CosineAnnealingWarmRestarts(SGD with {len(lrs)} groups of lr {lrs}, T_0={T_0}{args}), "
-            f"then {len(actions)} actions")
+    call = call_text("CosineAnnealingWarmRestarts", f"SGD with {len(lrs)} groups of lr {lrs}", f"T_0={T_0}",
+                     kwargs=kwargs)
+    return f"{call}, then {len(actions)} actions"
 
 
-def compare_with_torch(student, reference, lrs, T_0, kwargs, actions, what):
-    args = ("CosineAnnealingWarmRestarts", lrs, [T_0], kwargs, actions, None)
-    got = student.run(run_schedule, *args)
-    want = reference.run(run_schedule, *args)
-    compare_records(got, [w["lr"] for w in want], what, actions)
+def compare_with_torch(student, reference, lrs, T_0, kwargs, actions, what, split_at=None):
+    args = ("CosineAnnealingWarmRestarts", lrs, [T_0], kwargs, actions)
+    got = student.run(run_schedule, *args, split_at)
+    want = reference.run(run_schedule, *args, None)
+    compare_records(got, [w["lr"] for w in want], what, actions, first=0 if split_at is None else split_at + 1)
 
 
 @pytest.mark.exercise("ch3.schedules.CosineAnnealingWarmRestarts")
@@ -203,14 +219,27 @@ def test_warm_restarts_step_epoch_matches_torch(student, reference, case_id, lrs
     compare_with_torch(student, reference, lrs, T_0, kwargs, actions, what)
 
 
+RESTART_SPLITS = [(RESTART_CASES[1], [None] * 20, 9), (EPOCH_CASES[4], EPOCH_CASES[4][4], 3)]
+
+
+@pytest.mark.exercise("ch3.schedules.CosineAnnealingWarmRestarts")
+@pytest.mark.parametrize("case,actions,split_at", RESTART_SPLITS, ids=["steps", "after-step-7.5"])
+def test_warm_restarts_state_dict_mid_run_continues(student, reference, case, actions, split_at):
+    _, lrs, T_0, kwargs, _ = case
+    what = (f"{restarts_what(lrs, T_0, kwargs, actions)}: {', '.join(map(action_text, actions))}, with "
+            f"state_dict() saved after action {split_at} and loaded into a fresh scheduler over a fresh "
+            f"optimizer that goes on")
+    compare_with_torch(student, reference, lrs, T_0, kwargs, actions, what, split_at)
+
+
 INVALID_RESTARTS = [(0, {}), (-2, {}), (3, {"T_mult": 0})]
 
 
 @pytest.mark.exercise("ch3.schedules.CosineAnnealingWarmRestarts")
 @pytest.mark.condition
-@pytest.mark.parametrize("T_0,kwargs", INVALID_RESTARTS, ids=["T0-0", "T0-negative", "T_mult-0"])
-def test_warm_restarts_invalid_arguments_raise(student, T_0, kwargs):
-    got = student.run(construct, "CosineAnnealingWarmRestarts", [T_0], kwargs)
-    args = "".join(f", {k}={v}" for k, v in kwargs.items())
-    expect_equal(got, "raised", what=f"CosineAnnealingWarmRestarts(optimizer, {T_0}{args}) must raise "
-                                     f"(T_0 must be > 0 and T_mult >= 1)")
+def test_warm_restarts_invalid_arguments_raise(student):
+    got = [student.run(construct, "CosineAnnealingWarmRestarts", [T_0], kwargs) for T_0, kwargs in INVALID_RESTARTS]
+    calls = "; ".join(f"[{i}] " + call_text("CosineAnnealingWarmRestarts", "optimizer", str(T_0), kwargs=kw)
+                      for i, (T_0, kw) in enumerate(INVALID_RESTARTS))
+    expect_equal(got, ["raised"] * len(INVALID_RESTARTS),
+                 what=f"each of {calls} must raise (T_0 must be > 0 and T_mult >= 1)")
