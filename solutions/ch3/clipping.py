@@ -10,8 +10,8 @@ Rules shared by both:
 - The gradients are modified in place (`g.mul_(...)`, `g.clamp_(...)`): after the call each
   `p.grad` is the same tensor object as before, holding the new values. Work under
   `torch.no_grad()`.
-- Gradients are float32 or float64 on any device; compute in their dtype, and make any new tensor
-  on their device.
+- Gradients are float32 or float64 on any device (all of them on one device, in one dtype);
+  compute in their dtype, and make any new tensor on their device.
 """
 import torch
 
