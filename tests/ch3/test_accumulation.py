@@ -18,6 +18,7 @@ whether every row counted once).
 """
 import pytest
 import torch
+import torch.nn.functional as F  # noqa: F401 (a probe sees it as `F`: PROBE_GLOBALS)
 
 from autograder.compare import TOLERANCES, expect_close, expect_equal
 from autograder.suite_helpers import gen, where
