@@ -97,7 +97,8 @@ def stale(state, seed):
 
 def compare_steps(got, want, x, y, micro_batch_size, what, dtype):
     rtol, atol = TOLERANCES[dtype]
-    expect_equal(got["steps"], 1, what=f"{what}: how many times optimizer.step() was called (once, after all micro-batches)")
+    expect_equal(got["steps"], 1,
+                 what=f"{what}: how many times optimizer.step() was called (once, after all micro-batches)")
     biggest = max(got["rows_per_loss_call"], default=0)
     expect_equal(biggest <= micro_batch_size, True,
                  what=f"{what}: loss_fn got micro-batches of {got['rows_per_loss_call']} rows; none may have "

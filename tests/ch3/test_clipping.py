@@ -17,8 +17,8 @@ import math
 import pytest
 import torch
 
-from autograder.compare import expect_close, expect_equal
 from autograder import probes  # noqa: F401 (a probe sees it as `probes`: PROBE_GLOBALS)
+from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
 from autograder.suite_helpers import DEFAULT_ATOL, gen, where
 
