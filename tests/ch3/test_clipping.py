@@ -180,7 +180,8 @@ def test_clip_grad_norm_nonfinite_norm(student, reference, case_id, planted, nor
 def test_clip_grad_norm_error_if_nonfinite_raises(student, case_id, planted, norm_type, device):
     values, grads = make_problem(device, torch.float64, seed=31, plant=planted)
     got = student.run(clip_raising, values, grads, 1.0, {"norm_type": norm_type, "error_if_nonfinite": True})
-    what = f"clip_grad_norm_(params, 1.0, error_if_nonfinite=True) with a {planted} in the first gradient {where(device)}"
+    what = (f"clip_grad_norm_(params, 1.0, error_if_nonfinite=True) with a {planted} in the first gradient "
+            f"{where(device)}")
     expect_equal(got["outcome"], "raised", what=f"{what} must raise (the norm is not finite)")
     expect_equal(got["grads"], grads, what=f"{what}: the .grads (must be left untouched when it raises)")
 
