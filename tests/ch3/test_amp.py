@@ -17,7 +17,9 @@ Compared at every iteration: the scale before it, the scaled loss, the gradients
 unscaling, whether optimizer.step ran, what scaler.step returned, every parameter, and the scale
 after update(). All scales are powers of two (growth and backoff factors too), which float32
 and Python floats hold exactly, so any correct bookkeeping of S agrees with torch's float32 one.
-growth_interval is small (1 to 3) so that the scale grows many times in 40 iterations.
+growth_interval is small (1 to 3) so that the scale grows many times in 40 iterations, and one case
+has growth_factor * backoff_factor != 1 (with the defaults 2 and 0.5, using one for the other by
+division goes unnoticed).
 Other tests: scale() alone (dtype, shape, device, input unchanged), update(new_scale) as a float
 and as a one-element tensor, enabled=False, two optimizers sharing one scaler, and unscale_
 twice in one iteration (must raise; CURRICULUM rule 8: any exception).
@@ -57,7 +59,7 @@ BAD = {
 CASES = [  # (case id, GradScaler keyword arguments besides device)
     ("defaults", {}),
     ("interval-3", {"init_scale": 2.0**10, "growth_interval": 3}),
-    ("factors", {"init_scale": 2.0**6, "growth_factor": 4.0, "backoff_factor": 0.25, "growth_interval": 3}),
+    ("factors", {"init_scale": 2.0**6, "growth_factor": 4.0, "backoff_factor": 0.5, "growth_interval": 3}),
     ("interval-1", {"init_scale": 0.25, "growth_interval": 1}),
 ]
 
