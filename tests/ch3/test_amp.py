@@ -277,6 +277,8 @@ NEW_SCALES = [  # (case id, bad iterations, iteration -> new_scale: floats, made
     ("count-kept", {5: [(0, 1, INF)], 8: [(2, 0, NAN)]}, {4: 2.0**3, 10: 2.0**12}),
 ]
 
+NEW_SCALES_BY_ID = {case_id: new_scales for case_id, _, new_scales in NEW_SCALES}
+
 
 @pytest.mark.exercise("ch3.amp.GradScaler")
 @pytest.mark.parametrize("as_tensor", [False, True], ids=["float", "tensor"])
@@ -289,7 +291,9 @@ def test_update_with_new_scale(student, reference, case_id, bad, new_scales, as_
     values = make_values(device, dtype, seed=5)
     plan = make_plan(device, dtype, seed=6, steps=16, bad=bad, new_scales=new_scales)
     got, want = run_both(student, reference, training_run, device, kwargs, values, plan, ([], {}))
-    what = f"GradScaler(device={device!r}, {kwargs_text(kwargs)}), 16 iterations {where(device, dtype)}"
+    calls = ", ".join(f"{v!r} after iteration {k}" for k, v in NEW_SCALES_BY_ID[case_id].items())
+    what = (f"GradScaler(device={device!r}, {kwargs_text(kwargs)}), 16 iterations {where(device, dtype)}, "
+            f"update(new_scale) given {'a 0-d tensor' if as_tensor else 'a float'} ({calls})")
     compare_runs(got, want, plan, what)
 
 
