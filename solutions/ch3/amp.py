@@ -26,7 +26,8 @@ class GradScaler:
     growth_interval=2000, enabled=True)`
 
     `device` is the device of the gradients it will see ('cpu' or 'cuda'; tests always pass it).
-    The scale S starts at `init_scale`. An iteration is everything between two `update()` calls.
+    The scale S starts at `init_scale`. An iteration is everything between two `update()` calls;
+    each one calls `step` (and maybe `unscale_` before it) for its optimizers, then `update()`.
 
     - `scale(outputs)`: returns `outputs * S` (a new tensor of the same shape, dtype and device,
       still part of the autograd graph so that `.backward()` works through it). `outputs` is a
@@ -54,7 +55,7 @@ class GradScaler:
 
     Several optimizers may share one scaler: unscale_ and step each of them, then call update()
     once; an optimizer's step is skipped only for inf/NaN in its own gradients, but S backs off
-    when any of them had some.
+    (once) when any of them had some.
 
     `enabled=False` turns the scaler into a pass-through: `scale` returns `outputs` unchanged,
     `unscale_` does nothing, `step` just returns `optimizer.step(*args, **kwargs)` (never
