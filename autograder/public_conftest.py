@@ -18,12 +18,25 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _skip_the_compiler_import():
+    """Building any torch.optim.Optimizer (your SGD too) imports torch's compiler, torch._dynamo
+    (1.3 s, as long as `import torch` itself), only to mark four base-class methods as "not to be
+    compiled". Nothing here is compiled, so those methods are marked as their own uncompiled
+    selves up front. (A method whose mark is missing still gets it the usual way.)"""
+    import torch
+
+    for name in ("add_param_group", "zero_grad", "state_dict", "load_state_dict"):
+        method = getattr(getattr(torch.optim.Optimizer, name), "__wrapped__", None)
+        if method is not None and not hasattr(method, "__dynamo_disable"):
+            setattr(method, "__dynamo_disable", method)
+
+
 def pytest_configure(config):
     """Why a test was skipped is shown (a cache test waiting for your KVCache); and the tests stay
     quick: their tensors are tiny, so torch runs on one thread (two threads on a busy 2-core machine
     made them several times slower), skips the DTensor support that torch.testing.assert_close
-    imports on first use (0.6 s of CPU, a third of `import torch`; no test here uses a DTensor),
-    and pytest does not collect garbage twice at the end looking for errors in `__del__`."""
+    imports on first use (0.6 s of CPU, a third of `import torch`; no test here uses a DTensor)
+    and the compiler an optimizer imports (below), and pytest does not collect garbage twice at the end looking for errors in `__del__`."""
     if "s" not in config.option.reportchars:
         config.option.reportchars += "s"
     import torch
@@ -32,6 +45,7 @@ def pytest_configure(config):
     torch.set_num_threads(1)
     if hasattr(comparison, "_HAS_DTENSOR"):
         comparison._HAS_DTENSOR = False
+    _skip_the_compiler_import()
     if config.pluginmanager.has_plugin("unraisableexception"):
         config.pluginmanager.set_blocked("unraisableexception")
 

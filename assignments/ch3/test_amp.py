@@ -11,11 +11,25 @@ import torch
 from ch3 import amp
 
 
+class PlainSGD(torch.optim.Optimizer):
+    """p -= lr * p.grad. (torch.optim.SGD would do as well; its first step costs a second here.)"""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad)
+
+
 def setup(grad, init_scale=8.0, **kwargs):
     """A parameter p = [1, 2] whose .grad is `grad` (already scaled), SGD(lr=0.1) and a scaler."""
     p = torch.tensor([1.0, 2.0], requires_grad=True)
     p.grad = torch.tensor(grad)
-    opt = torch.optim.SGD([p], lr=0.1)
+    opt = PlainSGD([p], lr=0.1)
     return p, opt, amp.GradScaler(device="cpu", init_scale=init_scale, **kwargs)
 
 

@@ -13,9 +13,17 @@ import torch
 from ch3 import schedules
 
 
+class StandStill(torch.optim.Optimizer):
+    """An optimizer whose step does nothing: only its LRs matter here. (torch.optim.SGD would do
+    as well; its first step costs a second here.)"""
+
+    def step(self):
+        pass
+
+
 def sgd(*lrs):
-    """An SGD with one parameter (that never gets a gradient) per param group, of LRs `lrs`."""
-    return torch.optim.SGD([{"params": [torch.zeros(1)], "lr": lr} for lr in lrs], lr=lrs[0])
+    """An optimizer with one parameter per param group, of LRs `lrs`."""
+    return StandStill([{"params": [torch.zeros(1)], "lr": lr} for lr in lrs], {"lr": lrs[0]})
 
 
 def lrs_over(optimizer, scheduler, steps):
