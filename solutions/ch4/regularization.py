@@ -44,7 +44,7 @@ class Dropout(nn.Module):
 
     def forward(self, x):
         ### BEGIN SOLUTION
-        if not self.training or self.p == 0.0:
+        if not self.training:
             return x.clone()
         if self.p == 1.0:
             return torch.zeros_like(x)

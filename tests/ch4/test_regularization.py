@@ -305,7 +305,8 @@ def test_mixup_matches_the_formula(student, reference, lam, device, dtype):
     what = f"mixup(x[5,3,4], y, {NUM_CLASSES}, {lam}, perm) {where(device, dtype)}"
     expect_close(got["x"], want["x"], what=f"{what}: x_mixed = lam * x + (1 - lam) * x[perm]")
     expect_close(got["y_soft"], want["y_soft"],
-                 what=f"{what}: y_soft = lam * one_hot(y) + (1 - lam) * one_hot(y[perm]), [N, num_classes] in x's dtype")
+                 what=f"{what}: y_soft = lam * one_hot(y) + (1 - lam) * one_hot(y[perm]), "
+                      "[N, num_classes] in x's dtype")
 
 
 @pytest.mark.exercise("ch4.regularization.mixup")
@@ -340,6 +341,7 @@ CUTMIX_PERM = [2, 0, 3, 1]          # no fixed point: x[i] and x[perm[i]] differ
 CUTMIX_Y = [0, 3, 1, 4]             # y[i] != y[perm[i]] for every i
 CUTMIX_LAMS = [0.36, 0.5, 0.9, 0.0, 1.0]
 COVERAGE_DRAWS = 400
+IMAGE_TEXT = "x[" + ",".join(map(str, IMAGE)) + "]"
 
 
 def image_batch(seed, device, dtype):
@@ -396,7 +398,8 @@ def expect_box_size(box, lam, what):
     """Within one pixel of sqrt(1 - lam) * H by sqrt(1 - lam) * W, smaller only where clipped."""
     top, bottom, left, right = box
     H, W = IMAGE[2:]
-    for side, start, stop, size, axis in [(bottom - top, top, bottom, H, "height"), (right - left, left, right, W, "width")]:
+    spans = [(bottom - top, top, bottom, H, "height"), (right - left, left, right, W, "width")]
+    for side, start, stop, size, axis in spans:
         unclipped = math.sqrt(1 - lam) * size
         expect_equal(side <= unclipped + 1 + 1e-9, True,
                      what=f"{what}: the box {box} (top, bottom, left, right) has {axis} {side}; "
@@ -433,7 +436,7 @@ def test_cutmix_pastes_one_clipped_box_and_mixes_labels_by_area(student, lam, de
     seeds = [1, 2, 3, 4, 5]
     got = student.run(call_cutmix, x, y, NUM_CLASSES, lam, perm, seeds)
     for seed, result in zip(seeds, got["results"]):
-        what = (f"cutmix(x[{','.join(map(str, IMAGE))}], y, {NUM_CLASSES}, {lam}, perm={CUTMIX_PERM}, "
+        what = (f"cutmix({IMAGE_TEXT}, y, {NUM_CLASSES}, {lam}, perm={CUTMIX_PERM}, "
                 f"generator seeded {seed}) {where(device, dtype)}")
         expect_equal(result["x"].shape, x.shape, what=f"{what}: the shape of x_mixed")
         expect_close(result["y_soft"].sum(dim=1), torch.ones(IMAGE[0], dtype=dtype, device=device),
@@ -447,7 +450,7 @@ def test_cutmix_without_generator_uses_the_global_one(student, device):
     dtype = torch.float64
     x, y, perm = image_batch(31, device, dtype)
     got = student.run(call_cutmix, x, y, NUM_CLASSES, 0.5, perm, [None, None])
-    what = f"cutmix(x[{','.join(map(str, IMAGE))}], y, {NUM_CLASSES}, 0.5, perm) without a generator {where(device, dtype)}"
+    what = f"cutmix({IMAGE_TEXT}, y, {NUM_CLASSES}, 0.5, perm) without a generator {where(device, dtype)}"
     first, second = got["results"]
     for i in range(IMAGE[0]):
         expect_cutmix_sample(first, x, y, perm, 0.5, i, what)
@@ -475,7 +478,7 @@ def test_cutmix_boxes_cover_the_image_and_get_clipped(student):
     H, W = IMAGE[2:]
     covered = torch.zeros(H, W, dtype=torch.bool)
     clipped = False
-    what = f"cutmix(x[{','.join(map(str, IMAGE))}], y, {NUM_CLASSES}, {lam}, perm, generator) over {COVERAGE_DRAWS} seeds"
+    what = f"cutmix({IMAGE_TEXT}, y, {NUM_CLASSES}, {lam}, perm, generator) over {COVERAGE_DRAWS} seeds"
     for result in got["results"]:
         for i in range(IMAGE[0]):
             top, bottom, left, right = cutmix_box(result["x"], x, i, perm, what)
@@ -508,6 +511,6 @@ def test_cutmix_new_tensors_follow_the_input_device(student, reference):
 
     got = run_on_meta(student, call_cutmix, inputs)
     want = reference.run(call_cutmix, *inputs("meta"))
-    what = f"cutmix(x[{','.join(map(str, IMAGE))}], y, {NUM_CLASSES}, 0.5, perm, generator) on the meta device"
+    what = f"cutmix({IMAGE_TEXT}, y, {NUM_CLASSES}, 0.5, perm, generator) on the meta device"
     expect_close(got["results"][0]["x"], want["results"][0]["x"], what=f"{what}: x_mixed")
     expect_close(got["results"][0]["y_soft"], want["results"][0]["y_soft"], what=f"{what}: y_soft")
