@@ -32,6 +32,9 @@ class Dropout(nn.Module):
     - in eval mode, the identity: out equals x.
     The output has x's shape, dtype and device; the gradient flows through the kept elements, as
     mask / (1 - p) (use tensor operations and autograd does this for you).
+
+    Hint: call `super().__init__()` first in `__init__`; `nn.Module` then keeps the mode in
+    `self.training`, which `.train()` and `.eval()` set.
     """
 
     def __init__(self, p=0.5):
@@ -65,8 +68,9 @@ def weight_decay_groups(model, weight_decay):
     Only trainable parameters are included (frozen ones, `requires_grad=False`, are left out), and
     each parameter object appears once even when it is shared by two modules (tied weights):
     `model.parameters()` already yields each parameter once. The parameters themselves go into the
-    lists (not copies), in the order `model.parameters()` gives them. The result can be handed to
-    an optimizer: `torch.optim.AdamW(weight_decay_groups(model, 0.05), lr=1e-3)`.
+    lists (not copies), in the order `model.parameters()` gives them (only the order of the two
+    groups is fixed: tests compare each group's contents, not their order). The result can be
+    handed to an optimizer: `torch.optim.AdamW(weight_decay_groups(model, 0.05), lr=1e-3)`.
 
     Hint: decide by the parameter's number of dimensions, not by its name.
     """

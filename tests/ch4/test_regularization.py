@@ -44,7 +44,7 @@ import torch
 from autograder import probes  # noqa: F401 (a probe sees it as `probes`: PROBE_GLOBALS)
 from autograder.compare import expect_close, expect_equal
 from autograder.devices import run_on_meta
-from autograder.suite_helpers import gen, where
+from autograder.suite_helpers import case_seed, gen, where
 
 # ------------------------------------------------------------------ Dropout
 
@@ -114,7 +114,7 @@ def expect_inverted_dropout(out, x, p, what):
 @pytest.mark.parametrize("p", DROPOUT_PS, ids=str)
 def test_dropout_zeroes_and_scales(student, p, device, dtype):
     x = away_from_zero(DROPOUT_SHAPE, 1, device, dtype)
-    got = student.run(dropout_forward, x, p, 11)
+    got = student.run(dropout_forward, x, p, case_seed(11))
     what = f"{dropout_name(p)} in training mode on x{list(DROPOUT_SHAPE)} {where(device, dtype)}"
     expect_inverted_dropout(got["out"], x, p, what)
 
@@ -125,7 +125,7 @@ def test_dropout_gradient_flows_through_kept_elements(student, p, device):
     dtype = torch.float64
     x = away_from_zero((40, 30), 2, device, dtype)
     upstream = torch.randn((40, 30), generator=gen(3), dtype=dtype).to(device)
-    got = student.run(dropout_gradient, x, upstream, p, 12)
+    got = student.run(dropout_gradient, x, upstream, p, case_seed(12))
     what = f"{dropout_name(p)} in training mode on x[40,30] {where(device, dtype)}"
     kept = got["out"] != 0
     expect_close(got["grad"], torch.where(kept, upstream / (1 - p), torch.zeros_like(upstream)),
@@ -136,7 +136,7 @@ def test_dropout_gradient_flows_through_kept_elements(student, p, device):
 @pytest.mark.parametrize("p", [0.0, 1.0])
 def test_dropout_p0_identity_p1_zeros(student, p, device, dtype):
     x = away_from_zero((6, 7), 4, device, dtype)
-    got = student.run(dropout_forward, x, p, 13)
+    got = student.run(dropout_forward, x, p, case_seed(13))
     want = x if p == 0.0 else torch.zeros_like(x)
     expect_close(got["out"], want, what=f"{dropout_name(p)} in training mode on x[6,7] {where(device, dtype)} "
                                         f"({'the identity' if p == 0.0 else 'all zeros, no NaN'})")
@@ -145,7 +145,7 @@ def test_dropout_p0_identity_p1_zeros(student, p, device, dtype):
 @pytest.mark.exercise("ch4.regularization.Dropout")
 def test_dropout_eval_is_identity_and_modes_switch(student, device, dtype):
     x = away_from_zero((20, 50), 5, device, dtype)
-    got = student.run(dropout_modes, x, 0.5, 14)
+    got = student.run(dropout_modes, x, 0.5, case_seed(14))
     what = f"Dropout(0.5) on x[20,50] {where(device, dtype)}"
     expect_close(got["first_eval"], x, what=f"{what} after .eval(): the identity")
     expect_inverted_dropout_values(got["train"], x, 0.5, f"{what} after .train() again")
@@ -181,10 +181,10 @@ def dropout_raises(impl, p):
 @pytest.mark.condition
 def test_dropout_leaves_input_unchanged(student, device, dtype):
     x = away_from_zero((20, 50), 6, device, dtype)
-    got = student.run(dropout_modes, x, 0.5, 15)
+    got = student.run(dropout_modes, x, 0.5, case_seed(15))
     expect_equal(got["x_after"], x, what=f"Dropout(0.5) on x[20,50] {where(device, dtype)}: x after the calls "
                                          "(must not change)")
-    got = student.run(dropout_forward, x, 1.0, 15)
+    got = student.run(dropout_forward, x, 1.0, case_seed(15))
     expect_equal(got["x_after"], x, what=f"Dropout(1.0) on x[20,50] {where(device, dtype)}: x after the call "
                                          "(must not change)")
 
@@ -433,7 +433,7 @@ def expect_cutmix_sample(result, x, y, perm, lam, i, what):
 @pytest.mark.parametrize("lam", CUTMIX_LAMS)
 def test_cutmix_pastes_one_clipped_box_and_mixes_labels_by_area(student, lam, device, dtype):
     x, y, perm = image_batch(30, device, dtype)
-    seeds = [1, 2, 3, 4, 5]
+    seeds = [case_seed(k) for k in [1, 2, 3, 4, 5]]
     got = student.run(call_cutmix, x, y, NUM_CLASSES, lam, perm, seeds)
     for seed, result in zip(seeds, got["results"]):
         what = (f"cutmix({IMAGE_TEXT}, y, {NUM_CLASSES}, {lam}, perm={CUTMIX_PERM}, "
@@ -461,7 +461,7 @@ def test_cutmix_without_generator_uses_the_global_one(student, device):
 def test_cutmix_same_seed_same_result(student, device):
     dtype = torch.float64
     x, y, perm = image_batch(32, device, dtype)
-    seeds = [7, 8, 9]
+    seeds = [case_seed(k) for k in [7, 8, 9]]
     got = student.run(call_cutmix, x, y, NUM_CLASSES, 0.5, perm, seeds + seeds)
     for k, seed in enumerate(seeds):
         expect_equal(got["results"][k + len(seeds)], got["results"][k],
@@ -473,7 +473,7 @@ def test_cutmix_same_seed_same_result(student, device):
 def test_cutmix_boxes_cover_the_image_and_get_clipped(student):
     x, y, perm = image_batch(33, "cpu", torch.float64)
     lam = 0.36
-    seeds = [100 + k for k in range(COVERAGE_DRAWS)]
+    seeds = [case_seed(100 + k) for k in range(COVERAGE_DRAWS)]
     got = student.run(call_cutmix, x, y, NUM_CLASSES, lam, perm, seeds)
     H, W = IMAGE[2:]
     covered = torch.zeros(H, W, dtype=torch.bool)
