@@ -3,6 +3,9 @@
 Every exercise works for CPU and CUDA tensors, float32 and float64: new tensors follow the input's
 device and dtype, and the input is never modified. Variances that normalize are biased (divide by
 the number of values m, not m - 1), and `eps` goes under the square root: `(x - mean) / sqrt(var + eps)`.
+Compute a variance as the mean of squared deviations from the mean (`x.var(..., correction=0)`
+does): the one-pass `mean(x**2) - mean(x)**2` loses most of its digits in float32 when the values
+sit far from zero compared to their spread.
 """
 import torch
 import torch.nn as nn

@@ -17,14 +17,24 @@ that drops the variance's part of the gradient (e.g. a detached variance) would 
 The inputs have per-channel offsets and scales, one channel with std 0.01 so that eps matters
 (sqrt(var) + eps and sqrt(var + eps) differ by 5% there), and shapes with no two dims equal.
 
-Tolerances: float64 the defaults; float32 from compare.reference_answer (4 times torch's own
-float32-versus-float64 error, at least 1e-5), so another exact order of operations passes.
+Tolerances: float64 the defaults. float32 (derived, not guessed): the larger of
+compare.reference_answer's atol (4 times torch's own float32-versus-float64 error, at least 1e-5)
+and NUDGE_FACTOR times the change of the exact (float64) answer when every input is nudged by one
+float32 rounding (relative 2**-24, random sign). The second term is the answer's own conditioning:
+batch norm divides by the std of each channel and its dx subtracts nearly equal terms, so any
+float32 computation, however it is ordered, is off by about (condition number) * u; torch's fused
+kernel happens to be more accurate than most, so its own error alone is too tight a yardstick.
+NUDGE_FACTOR = 64 covers the rounding of the few float32 steps inside (mean, variance, rsqrt,
+products). Measured on these inputs: the solution needs 2, float64 inside 2; a float32 one-pass
+variance E[x^2] - E[x]^2 needs 16 here but fails now and then on other seeds (a row of 3 values
+with a tiny spread): its error grows with mean^2/var, not with the conditioning, and the docstring
+warns against it. Wrong answers differ by percents, far above these tolerances.
 """
 import pytest
 import torch
 
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
-from autograder.compare import expect_close, expect_equal, reference_answer
+from autograder.compare import expect_close, expect_equal, max_abs_diff, reference_answer, to_float64
 from autograder.devices import run_on_meta
 from autograder.suite_helpers import gen, where
 
@@ -85,6 +95,37 @@ def bn_forward_backward(impl, x, gamma, beta, grad_out, kwargs):
     _, cache = impl.batch_norm_forward(x, gamma, beta, **kwargs)
     dx, dgamma, dbeta = impl.batch_norm_backward(grad_out, cache)
     return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta, "inputs_after": [x, gamma, beta, grad_out]}
+
+
+# ------------------------------------------------------------------ tolerances
+
+U32 = 2.0 ** -24
+NUDGE_FACTOR = 64     # see the module docstring
+
+
+def nudged(value, g):
+    """Plain data with every floating tensor moved by one float32 rounding (random sign)."""
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            return value
+        sign = torch.randint(0, 2, value.shape, generator=g).to(device=value.device, dtype=value.dtype) * 2 - 1
+        return value * (1 + U32 * sign)
+    if isinstance(value, (list, tuple)):
+        return type(value)(nudged(v, g) for v in value)
+    if isinstance(value, dict):
+        return {k: nudged(v, g) for k, v in value.items()}
+    return value
+
+
+def answer_and_atol(reference, probe, args, dtype):
+    """The reference's answer, and the atol to compare with (module docstring; None: the defaults)."""
+    want, atol = reference_answer(reference, probe, args, dtype)
+    if dtype != torch.float32:
+        return want, atol
+    args64 = to_float64(args)
+    exact = reference.run(probe, *args64)
+    moved = reference.run(probe, *nudged(args64, gen(99)))
+    return want, max(atol, NUDGE_FACTOR * max_abs_diff(moved, exact))
 
 
 # ------------------------------------------------------------------ inputs
@@ -166,7 +207,7 @@ def test_batchnorm_matches_torch_over_steps(student, reference, name, shape, con
     grads = [random_like(shape, 40 + i, device, dtype) for i in range(len(MODES))]
     args = [name, [C], kwargs, state, xs, grads, MODES]
     got = student.run(norm_steps, *args)
-    want, atol = reference_answer(reference, norm_steps, args, dtype)
+    want, atol = answer_and_atol(reference, norm_steps, args, dtype)
     loaded = "with torch's state_dict loaded" if load else "freshly built"
     what = f"{name}({C}, {config}) {loaded}, x{list(shape)} {where(device, dtype)}"
     compare_steps(got, want, atol, MODES, what)
@@ -236,7 +277,7 @@ def test_batch_norm_forward_matches_torch(student, reference, shape, kwargs, dev
     x, gamma, beta, _ = bn_fn_inputs(shape, device, dtype)
     args = [x, gamma, beta, kwargs]
     got = student.run(bn_forward, *args)
-    want, atol = reference_answer(reference, bn_forward, args, dtype)
+    want, atol = answer_and_atol(reference, bn_forward, args, dtype)
     what = f"batch_norm_forward(x{list(shape)}, gamma[{C}], beta[{C}]{', eps=0.01' if kwargs else ''}) {where(device, dtype)}"
     expect_close(got["out"], want["out"], atol=atol, what=f"{what}: out")
     expect_equal(got["inputs_after"], want["inputs_after"], what=f"{what}: [x, gamma, beta] after the call (must not change)")
@@ -249,7 +290,7 @@ def test_batch_norm_backward_matches_autograd(student, reference, shape, kwargs,
     x, gamma, beta, grad_out = bn_fn_inputs(shape, device, dtype)
     args = [x, gamma, beta, grad_out, kwargs]
     got = student.run(bn_forward_backward, *args)
-    want, atol = reference_answer(reference, bn_forward_backward, args, dtype)
+    want, atol = answer_and_atol(reference, bn_forward_backward, args, dtype)
     what = (f"batch_norm_backward(grad_out, cache) after batch_norm_forward(x{list(shape)}, gamma[{C}], beta[{C}]"
             f"{', eps=0.01' if kwargs else ''}), random grad_out, {where(device, dtype)}")
     for key in ("dx", "dgamma", "dbeta"):
@@ -273,8 +314,8 @@ def affine_state(shape, seed, weight, bias, device, dtype):
 def ln_batch(shape, seed, device, dtype):
     """Random x with an offset per row of the last dim and a scale per trailing position."""
     g = gen(seed)
-    x = torch.randn(shape, generator=g, dtype=torch.float64) * (0.1 + 3 * torch.rand(shape[-1:], generator=g, dtype=torch.float64))
-    x = x + 3 * torch.randn(shape[:-1] + (1,), generator=g, dtype=torch.float64)
+    x = torch.randn(shape, generator=g, dtype=torch.float64) * (0.5 + 1.5 * torch.rand(shape[-1:], generator=g, dtype=torch.float64))
+    x = x + torch.randn(shape[:-1] + (1,), generator=g, dtype=torch.float64)
     return x.to(device=device, dtype=dtype)
 
 
@@ -300,7 +341,7 @@ def test_layernorm_matches_torch(student, reference, normalized_shape, kwargs, s
     grads = [random_like(shape, 72, device, dtype)]
     args = ["LayerNorm", [normalized_shape], kwargs, state, xs, grads, ["train"]]
     got = student.run(norm_steps, *args)
-    want, atol = reference_answer(reference, norm_steps, args, dtype)
+    want, atol = answer_and_atol(reference, norm_steps, args, dtype)
     compare_steps(got, want, atol, ["train"],
                   f"LayerNorm({normalized_shape!r}, {kwargs}) {'with torch state_dict loaded' if load else 'freshly built'}, "
                   f"x{list(shape)} {where(device, dtype)}")
@@ -338,7 +379,7 @@ def test_groupnorm_matches_torch(student, reference, num_groups, kwargs, shape, 
     grads = [random_like(shape, 82, device, dtype)]
     args = ["GroupNorm", [num_groups, 6], kwargs, state, xs, grads, ["train"]]
     got = student.run(norm_steps, *args)
-    want, atol = reference_answer(reference, norm_steps, args, dtype)
+    want, atol = answer_and_atol(reference, norm_steps, args, dtype)
     compare_steps(got, want, atol, ["train"],
                   f"GroupNorm({num_groups}, 6, {kwargs}) {'with torch state_dict loaded' if load else 'freshly built'}, "
                   f"x{list(shape)} {where(device, dtype)}")
