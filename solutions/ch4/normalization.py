@@ -236,7 +236,8 @@ class GroupNorm(nn.Module):
         groups = x.reshape(x.shape[0], self.num_groups, -1)
         mean = groups.mean(-1, keepdim=True)
         var = groups.var(-1, correction=0, keepdim=True)
-        out = ((groups - mean) / torch.sqrt(var + self.eps)).reshape(x.shape)
+        normed = (groups - mean) / torch.sqrt(var + self.eps)
+        out = normed.reshape(x.shape)
         if self.affine:
             shape = [1, -1] + [1] * (x.dim() - 2)
             out = out * self.weight.view(shape) + self.bias.view(shape)
