@@ -156,7 +156,8 @@ def batch_norm_backward(grad_out, cache):
     shape, dgamma and dbeta are `[C]`. Remember that the batch mean and variance depend on every x
     of the channel: with m values per channel,
     `dx = gamma / sqrt(var + eps) * (grad_out - mean(grad_out) - x_hat * mean(grad_out * x_hat))`,
-    the means taken per channel. No autograd here.
+    the means taken per channel. No autograd here. The tests make the cache with your own
+    `batch_norm_forward`, so write that one first.
     """
     ### BEGIN SOLUTION
     x_hat, inv_std, gamma = cache
