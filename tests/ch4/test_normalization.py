@@ -9,10 +9,10 @@ variance in the running stats, a forgotten counter or eval mode with batch stati
 The loaded state has num_batches_tracked = 3, so momentum=None (a cumulative average) must use
 the counter, not the number of steps the module itself made.
 
-Upstream gradients are random, never all ones: with grad_out = 1 both correction terms of dx
-(the mean of grad_out, and x_hat times the mean of grad_out * x_hat) vanish together with grad_out's
-own share (the exact dx is 0, and sum(grad_out * x_hat) = 0), so a backward, or a forward graph,
-that drops the variance's part of the gradient (e.g. a detached variance) would still match.
+Upstream gradients are random, never all ones. With grad_out = 1, grad_out - mean(grad_out) = 0
+and sum(grad_out * x_hat) = sum(x_hat) = 0, so the exact dx and dgamma are 0, and so are those of
+a backward that forgets the variance's term of dx (or a forward whose variance is detached): an
+all-ones upstream gradient cannot catch a wrong BatchNorm backward.
 
 The inputs have per-channel offsets and scales, one channel with std 0.01 so that eps matters
 (sqrt(var) + eps and sqrt(var + eps) differ by 5% there), and shapes with no two dims equal.
@@ -25,7 +25,7 @@ batch norm divides by the std of each channel and its dx subtracts nearly equal 
 float32 computation, however it is ordered, is off by about (condition number) * u; torch's fused
 kernel happens to be more accurate than most, so its own error alone is too tight a yardstick.
 NUDGE_FACTOR = 64 covers the rounding of the few float32 steps inside (mean, variance, rsqrt,
-products). Measured on these inputs: the solution needs 2, float64 inside 2; a float32 one-pass
+products). Measured on these inputs: the solution and the float64-inside alternative pass with 2; a float32 one-pass
 variance E[x^2] - E[x]^2 needs 16 here but fails now and then on other seeds (a row of 3 values
 with a tiny spread): its error grows with mean^2/var, not with the conditioning, and the docstring
 warns against it. Wrong answers differ by percents, far above these tolerances.
