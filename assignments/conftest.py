@@ -36,7 +36,8 @@ def pytest_configure(config):
     quick: their tensors are tiny, so torch runs on one thread (two threads on a busy 2-core machine
     made them several times slower), skips the DTensor support that torch.testing.assert_close
     imports on first use (0.6 s of CPU, a third of `import torch`; no test here uses a DTensor)
-    and the compiler an optimizer imports (below), and pytest does not collect garbage twice at the end looking for errors in `__del__`."""
+    and the compiler an optimizer imports (below), and pytest does not collect garbage twice at
+    the end looking for errors in `__del__`."""
     if "s" not in config.option.reportchars:
         config.option.reportchars += "s"
     import torch

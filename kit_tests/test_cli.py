@@ -19,7 +19,8 @@ BAD = {
                            ["/no/such/dir", "no such folder", "chN/<module>.py"]),
     "a chapter folder as submission": (["check", "ch2", "--submission", "solutions/ch2"],
                                        ["no ch2/ folder", "give the folder above it"]),
-    "a folder without chapters": (["check", "--submission", "docs"], [f"no {' or '.join(f'{ch}/' for ch in chapters())} folder"]),
+    "a folder without chapters": (["check", "--submission", "docs"],
+                                  [f"no {' or '.join(f'{ch}/' for ch in chapters())} folder"]),
     "unknown exercise": (["check", "--exercise", "ch2.activations.nope"],
                          ["no such exercise", "the exercises of ch2.activations are relu, relu_backward"]),
     "misspelt exercise": (["check", "--exercise", "ch2.activations.rleu"], ["did you mean ch2.activations.relu?"]),
@@ -50,7 +51,8 @@ def test_a_bad_command_gets_one_line_and_a_non_zero_exit(case, capsys, monkeypat
 def test_a_bad_command_in_a_fresh_process_has_no_traceback():
     proc = run_autograder("check", "ch9", "--submission", "/no/such/dir", check=False)
     assert proc.returncode == 2 and proc.stdout == "", proc
-    assert proc.stderr == f"autograder check: there is no chapter 'ch9': the chapters are {', '.join(chapters())}\n", proc.stderr
+    chapter_list = ", ".join(chapters())
+    assert proc.stderr == f"autograder check: there is no chapter 'ch9': the chapters are {chapter_list}\n", proc.stderr
 
 
 def test_an_unknown_command_does_not_list_the_internal_one(capsys):

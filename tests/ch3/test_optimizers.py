@@ -180,7 +180,8 @@ INVALID = [
 @pytest.mark.parametrize("name,kwargs", INVALID, ids=[f"{n}-{k}" for n, k in INVALID])
 def test_invalid_arguments_raise(student, name, kwargs):
     got = student.run(raises, name, [[torch.zeros(3, dtype=torch.float64)]], kwargs)
-    expect_equal(got, "raised", what=f"{call_text(name, '[p]', kwargs=kwargs)} must raise (the docstring says ValueError)")
+    expect_equal(got, "raised",
+                 what=f"{call_text(name, '[p]', kwargs=kwargs)} must raise (the docstring says ValueError)")
 
 
 def step_with_closure(impl, name, kwargs, value, target):
