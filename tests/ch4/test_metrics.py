@@ -14,9 +14,10 @@ zero_division=0, roc_auc_score, average_precision_score; the grading image need 
 - roc_auc, average_precision: continuous scores, and scores rounded to a few values so that ties
   between positives and negatives are frequent; float32 and float64 scores; a perfectly ordered
   and a reversed ranking. Within 1e-6 (the values are ratios of counts).
-- expected_calibration_error: softmax probabilities for n_bins 15 (default), 10 and 4, with any
-  sample whose confidence lies within 1e-6 of an inner bin edge dropped (CURRICULUM: tests avoid
-  them); and a planted case with n_bins 4 and 8, whose edges are exact in floating point, with
+- expected_calibration_error: softmax probabilities for n_bins 15 (default), 10 and 4, with labels
+  that make the model overconfident in some bins and underconfident in others (else every binning
+  gives the same ECE), any sample whose confidence lies within 1e-6 of an inner bin edge dropped
+  (CURRICULUM: tests avoid them); and a planted case with n_bins 4 and 8, whose edges are exact in floating point, with
   confidences exactly 1.0, exactly on inner edges (0.25, 0.5, 0.75) and tied maxima (first wins).
   Tolerance: the reference's own float32-vs-float64 error (reference_answer), at least 1e-5.
 - fit_temperature: overconfident logits (best T about 3) and underconfident ones (best T about
@@ -224,14 +225,19 @@ def call_ece(impl, probs, labels, n_bins):
 
 
 def random_probs(seed, n_bins, dtype):
-    """Softmax of random logits [200, 5] (about 60% of predictions right), in `dtype`, without the
-    samples whose confidence is within 1e-6 of an inner bin edge."""
+    """Softmax of random logits [200, 5] in `dtype`, and labels drawn so that the model is
+    overconfident in some bins and underconfident in others (right with probability
+    conf + 0.25 sin(6 pi conf), clamped): were the gap of the same sign in every bin, any binning
+    would give the same ECE. Samples whose confidence lies within 1e-6 of an inner bin edge are
+    left out."""
     g = gen(seed)
-    labels = torch.randint(0, 5, (200,), generator=g)
-    logits = 1.5 * torch.randn(200, 5, generator=g, dtype=torch.float64)
-    logits[torch.arange(200), labels] += 1.5
-    probs = torch.softmax(logits, dim=1).to(dtype)
-    scaled = probs.double().max(1).values * n_bins
+    probs = torch.softmax(1.5 * torch.randn(200, 5, generator=g, dtype=torch.float64), dim=1).to(dtype)
+    confidence, predicted = probs.double().max(1)
+    p_right = (confidence + 0.25 * torch.sin(6 * math.pi * confidence)).clamp(0, 1)
+    right = torch.rand(200, generator=g, dtype=torch.float64) < p_right
+    other = (predicted + torch.randint(1, 5, (200,), generator=g)) % 5
+    labels = torch.where(right, predicted, other)
+    scaled = confidence * n_bins
     keep = (scaled - scaled.round()).abs() > 1e-6 * n_bins
     return probs[keep], labels[keep]
 
