@@ -4,8 +4,8 @@ wherever scikit-learn is installed (confusion_matrix, precision_recall_fscore_su
 zero_division=0, roc_auc_score, average_precision_score; the grading image need not have it).
 
 - confusion_matrix: random predictions for 2, 3, 5 and 7 classes (N = 40), with a class never
-  predicted, a class never true and (C >= 5) a class with neither; a perfect and an all-wrong
-  classifier.
+  predicted, a class never true and (C >= 5) a class with neither; a perfect classifier (with
+  one class absent) and an all-wrong one.
   Exact (int64, on the inputs' device).
 - precision_recall_f1: every averaging mode (None, 'macro', 'micro', 'weighted', and the default)
   on the same confusion matrices, so 0/0 (a class never predicted, a class never true, a class
@@ -61,8 +61,9 @@ def agree_with_sklearn(want, sklearn_value, what):
 def classification_case(case, num_classes, seed):
     """(preds, targets) on the CPU, int64, N samples. 'random': uniform for 2 classes; from 3
     classes on, class 0 is never true and the last class never predicted, and from 5 on class 0
-    is never predicted either (a class with no samples at all). 'perfect' predicts every target;
-    'all-wrong' predicts the next class."""
+    is never predicted either (a class with no samples at all). 'perfect' predicts every target,
+    and the last class never occurs (0/0 for it, and it counts in the macro mean); 'all-wrong'
+    predicts the next class (F1 is 0/0 for every class)."""
     g = gen(seed)
     targets = torch.randint(0, num_classes, (N,), generator=g)
     if case == "random":
@@ -74,6 +75,7 @@ def classification_case(case, num_classes, seed):
             preds = torch.where(preds == 0, torch.full_like(preds, 3), preds)
         return preds, targets
     if case == "perfect":
+        targets = targets % (num_classes - 1)
         return targets.clone(), targets
     return (targets + 1) % num_classes, targets
 
@@ -281,7 +283,8 @@ def test_expected_calibration_error_on_bin_edges(student, reference, n_bins, dev
     want = reference.run(call_ece, *args)
     what = (f"expected_calibration_error(probs, labels, n_bins={n_bins}) with confidences exactly 1.0 (last bin, "
             f"closed) and exactly on inner edges k/{n_bins} (the bin starting there), and tied maxima "
-            f"(the first is the prediction): probs = {probs.tolist()}, labels = {labels.tolist()} {where(device, dtype)}")
+            f"(the first is the prediction): probs = {probs.tolist()}, labels = {labels.tolist()} "
+            f"{where(device, dtype)}")
     expect_close(got["out"], want["out"], rtol=1e-6, atol=1e-6, what=what)
 
 
