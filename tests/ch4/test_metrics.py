@@ -28,9 +28,11 @@ zero_division=0, roc_auc_score, average_precision_score; the grading image need 
   4e-6, so any reasonable 1-D search passes, while 1/T, T = 1 or a search only above 1 cost 0.4
   to 2.5 relative.
 
-No meta-device checks: every result is a number read off the values (a float, or a sum of counts
-that a correct solution may compute with `.tolist()` or `bincount`), so a correct solution need
-not run on meta. Devices are covered by the cuda runs.
+Devices: besides the cuda runs, every exercise but fit_temperature runs with its inputs on the
+meta device (run_on_meta: code that needs values, such as `.item()` or `bincount`, reruns on the
+CPU with the tensors made without `device=` tracked), so a tensor made on the CPU is caught on any
+machine; returned tensors must be on the inputs' device. fit_temperature is left out: the only
+tensors it plausibly makes are scalars, which torch mixes with GPU tensors without complaint.
 """
 import math
 
@@ -39,7 +41,8 @@ import torch
 import torch.nn.functional as F
 
 from autograder import probes  # noqa: F401 (a probe sees it as `probes`: PROBE_GLOBALS)
-from autograder.compare import expect_close, expect_equal, reference_answer
+from autograder.compare import describe, expect_close, expect_equal, reference_answer
+from autograder.devices import run_on_meta
 from autograder.suite_helpers import gen, where
 
 try:
@@ -329,3 +332,47 @@ def test_fit_temperature_reaches_the_smallest_nll(student, reference, kind, devi
                        f"the best T ({want['T']:.6g}) reaches {best:.8g} (allowed: 1e-5 relative more)"))
     expect_equal(got["logits_after"], args[0], what=f"{what}: logits after the call (must not change)")
     expect_equal(got["labels_after"], args[1], what=f"{what}: labels after the call (must not change)")
+
+
+# ------------------------------------------------------------------ devices
+
+def call_for_devices(impl, name, args, kwargs):
+    """Probe: impl.<name>(*args, **kwargs): tensor results as they come, scalars as floats."""
+    out = getattr(impl, name)(*args, **kwargs)
+    if name == "confusion_matrix":
+        return {"tensors": [out]}
+    if name == "precision_recall_f1" and kwargs.get("average", "macro") is None:
+        return {"tensors": list(out)}
+    return {"value": float(out[2] if isinstance(out, tuple) else out)}
+
+
+def device_case(name, kwargs, device):
+    """The arguments of one call of `name` with its tensors on `device` (meta included)."""
+    preds, targets = classification_case("random", 5, seed=5)
+    scores, labels = binary_case("ties", seed=4)
+    probs, prob_labels = random_probs(seed=15, n_bins=15, dtype=torch.float32)
+    args = {"confusion_matrix": (preds, targets, 5),
+            "precision_recall_f1": (trusted_cm(preds, targets, 5),),
+            "roc_auc": (scores, labels), "average_precision": (scores, labels),
+            "expected_calibration_error": (probs, prob_labels)}[name]
+    return name, [a.to(device) if isinstance(a, torch.Tensor) else a for a in args], kwargs
+
+
+DEVICE_CASES = [("confusion_matrix", {}), ("precision_recall_f1", {"average": None}),
+                ("precision_recall_f1", {"average": "macro"}), ("roc_auc", {}), ("average_precision", {}),
+                ("expected_calibration_error", {})]
+
+
+@pytest.mark.exercise("ch4.metrics.{name}")
+@pytest.mark.condition
+@pytest.mark.parametrize("name,kwargs", DEVICE_CASES,
+                         ids=[n + "".join(f"-{k}={v}" for k, v in kw.items()) for n, kw in DEVICE_CASES])
+def test_new_tensors_follow_the_device(student, name, kwargs):
+    """On the `meta` device any tensor made without `device=` shows up, with or without a GPU
+    (code that needs values runs on the CPU with such tensors tracked: autograder/devices.py)."""
+    got = run_on_meta(student, call_for_devices, lambda device: device_case(name, kwargs, device))
+    extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    what = f"{name}(...{extra}) with its inputs on the meta device (a stand-in for a GPU)"
+    if "tensors" in got:
+        expect_equal([t.device.type if isinstance(t, torch.Tensor) else describe(t) for t in got["tensors"]],
+                     ["meta"] * len(got["tensors"]), what=f"{what}: the devices of the returned tensors")
