@@ -372,7 +372,7 @@ def test_new_tensors_follow_the_device(student, name, kwargs):
     (code that needs values runs on the CPU with such tensors tracked: autograder/devices.py)."""
     got = run_on_meta(student, call_for_devices, lambda device: device_case(name, kwargs, device))
     extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    what = f"{name}(...{extra}) with its inputs on the meta device (a stand-in for a GPU)"
+    what = f"{name}(...{extra}) with its inputs on the meta device (which acts as a GPU here)"
     if "tensors" in got:
         expect_equal([t.device.type if isinstance(t, torch.Tensor) else describe(t) for t in got["tensors"]],
                      ["meta"] * len(got["tensors"]), what=f"{what}: the devices of the returned tensors")

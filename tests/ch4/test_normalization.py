@@ -36,7 +36,7 @@ import torch
 from autograder import probes  # in a probe, `probes` is this module too (PROBE_GLOBALS)
 from autograder.compare import expect_close, expect_equal, max_abs_diff, reference_answer, to_float64
 from autograder.devices import run_on_meta
-from autograder.suite_helpers import gen, where
+from autograder.suite_helpers import call_text, gen, where
 
 # ------------------------------------------------------------------ probes
 
@@ -255,7 +255,8 @@ def test_new_tensors_follow_the_input_device(student, reference, name, args, kwa
 
     got = run_on_meta(student, forward_on_device, inputs)
     want = reference.run(forward_on_device, *inputs("meta"))
-    expect_close(got, want, what=f"{name}({', '.join(map(str, args))}, {kwargs}) on x{list(shape)} on the meta device")
+    call = call_text(name, *map(str, args), kwargs=kwargs)
+    expect_close(got, want, what=f"{call} on x{list(shape)} on the meta device")
 
 
 # ------------------------------------------------------------------ batch_norm_forward, batch_norm_backward
@@ -280,9 +281,11 @@ def test_batch_norm_forward_matches_torch(student, reference, shape, kwargs, dev
     args = [x, gamma, beta, kwargs]
     got = student.run(bn_forward, *args)
     want, atol = answer_and_atol(reference, bn_forward, args, dtype)
-    what = f"batch_norm_forward(x{list(shape)}, gamma[{C}], beta[{C}]{', eps=0.01' if kwargs else ''}) {where(device, dtype)}"
+    eps = ", eps=0.01" if kwargs else ""
+    what = f"batch_norm_forward(x{list(shape)}, gamma[{C}], beta[{C}]{eps}) {where(device, dtype)}"
     expect_close(got["out"], want["out"], atol=atol, what=f"{what}: out")
-    expect_equal(got["inputs_after"], want["inputs_after"], what=f"{what}: [x, gamma, beta] after the call (must not change)")
+    expect_equal(got["inputs_after"], want["inputs_after"],
+                 what=f"{what}: [x, gamma, beta] after the call (must not change)")
 
 
 @pytest.mark.exercise("ch4.normalization.batch_norm_backward")
@@ -316,7 +319,8 @@ def affine_state(shape, seed, weight, bias, device, dtype):
 def ln_batch(shape, seed, device, dtype):
     """Random x with an offset per row of the last dim and a scale per trailing position."""
     g = gen(seed)
-    x = torch.randn(shape, generator=g, dtype=torch.float64) * (0.5 + 1.5 * torch.rand(shape[-1:], generator=g, dtype=torch.float64))
+    x = torch.randn(shape, generator=g, dtype=torch.float64)
+    x = x * (0.5 + 1.5 * torch.rand(shape[-1:], generator=g, dtype=torch.float64))
     x = x + torch.randn(shape[:-1] + (1,), generator=g, dtype=torch.float64)
     return x.to(device=device, dtype=dtype)
 
@@ -344,8 +348,9 @@ def test_layernorm_matches_torch(student, reference, normalized_shape, kwargs, s
     args = ["LayerNorm", [normalized_shape], kwargs, state, xs, grads, ["train"]]
     got = student.run(norm_steps, *args)
     want, atol = answer_and_atol(reference, norm_steps, args, dtype)
+    built = "with torch state_dict loaded" if load else "freshly built"
     compare_steps(got, want, atol, ["train"],
-                  f"LayerNorm({normalized_shape!r}, {kwargs}) {'with torch state_dict loaded' if load else 'freshly built'}, "
+                  f"{call_text('LayerNorm', repr(normalized_shape), kwargs=kwargs)} {built}, "
                   f"x{list(shape)} {where(device, dtype)}")
 
 
@@ -382,8 +387,9 @@ def test_groupnorm_matches_torch(student, reference, num_groups, kwargs, shape, 
     args = ["GroupNorm", [num_groups, 6], kwargs, state, xs, grads, ["train"]]
     got = student.run(norm_steps, *args)
     want, atol = answer_and_atol(reference, norm_steps, args, dtype)
+    built = "with torch state_dict loaded" if load else "freshly built"
     compare_steps(got, want, atol, ["train"],
-                  f"GroupNorm({num_groups}, 6, {kwargs}) {'with torch state_dict loaded' if load else 'freshly built'}, "
+                  f"{call_text('GroupNorm', str(num_groups), '6', kwargs=kwargs)} {built}, "
                   f"x{list(shape)} {where(device, dtype)}")
 
 
@@ -394,4 +400,5 @@ def test_groupnorm_channels_not_divisible_raise(student, num_groups, num_channel
     x = torch.randn(2, num_channels, 3, generator=gen(90))
     got = student.run(construct_outcome, "GroupNorm", [num_groups, num_channels], x)
     expect_equal(got, "raised", what=f"GroupNorm({num_groups}, {num_channels}) (channels not divisible by groups) "
-                                     f"must raise (any exception), at construction or on forward(x[2, {num_channels}, 3])")
+                                     "must raise (any exception), at construction or on "
+                                     f"forward(x[2, {num_channels}, 3])")
