@@ -14,7 +14,8 @@ from ch1 import training
 
 
 class PlainSGD:
-    """p -= lr * p.grad: all train_one_epoch needs is an object with zero_grad() and step()."""
+    """p -= lr * p.grad: what these functions use of an optimizer (zero_grad, step, state_dict,
+    load_state_dict); a torch.optim optimizer in real use."""
 
     def __init__(self, params, lr):
         self.params, self.lr = list(params), lr
@@ -27,6 +28,12 @@ class PlainSGD:
     def step(self, closure=None):
         for p in self.params:
             p -= self.lr * p.grad
+
+    def state_dict(self):
+        return {"lr": self.lr}
+
+    def load_state_dict(self, state):
+        self.lr = state["lr"]
 
 
 def one_weight_model(w):
@@ -78,13 +85,15 @@ def test_evaluate():
 
 def test_checkpoint_round_trip(tmp_path):
     model = one_weight_model(0.5)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer = PlainSGD(model.parameters(), lr=0.1)
     torch.manual_seed(7)
     training.save_checkpoint(tmp_path / "ckpt.pt", model, optimizer, 4, best_loss=0.5)
     next_draw = float(torch.rand(()))
     torch.manual_seed(8)
     fresh = one_weight_model(-1.0)
-    info = training.load_checkpoint(tmp_path / "ckpt.pt", fresh, torch.optim.SGD(fresh.parameters(), lr=0.1))
+    fresh_optimizer = PlainSGD(fresh.parameters(), lr=0.5)
+    info = training.load_checkpoint(tmp_path / "ckpt.pt", fresh, fresh_optimizer)
     assert info == {"epoch": 4, "best_loss": 0.5}
     assert fresh.weight.item() == 0.5
+    assert fresh_optimizer.lr == 0.1, "load_checkpoint must load the optimizer's state"
     assert float(torch.rand(())) == next_draw, "load_checkpoint must restore torch's random state"
