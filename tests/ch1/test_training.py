@@ -315,12 +315,8 @@ def resume_runs(student, reference, task, device, dtype):
     state, x, y = make_data(task, device, dtype, seed=31 if task == "classify" else 32)
     got = student.run(two_epochs, state, x, y, BATCH, 5, True, EXTRA)
     want = reference.run(two_epochs, state, x, y, BATCH, 5, False, EXTRA)
-    target = "class ids y[10], cross_entropy" if task == "classify" else "y[10,3], mse_loss"
-    what = (f"one epoch (MLP 4-6-3 with Dropout(0.3), SGD(lr=0.1, momentum=0.9, weight_decay=0.01), DataLoader("
-            f"x[10,4], {target}, batch_size={BATCH}, shuffle=True, no generator of its own)); "
-            f"save_checkpoint(path, model, optimizer, 1, best_loss=0.25, note='after one epoch', history=[1.5, 0.75]); "
-            f"every generator reseeded as in a new process; load_checkpoint(path, new model, new optimizer) "
-            f"{where(device, dtype)}")
+    what = (f"one epoch of an MLP with dropout ({task}), save_checkpoint(path, model, optimizer, 1, **extra), "
+            f"every generator reseeded, load_checkpoint(path, new model, new optimizer) {where(device, dtype)}")
     return got, want, what
 
 
@@ -332,7 +328,7 @@ def test_resuming_equals_two_epochs_straight(student, reference, task, device, d
                                                   f"random states): nothing may change")
     expect_equal(got["loaded"], {"epoch": 1, **EXTRA}, what=f"{what}: the dict load_checkpoint returned "
                                                            f"(epoch and every extra keyword saved)")
-    after = f"{what}; one more epoch: compared with two epochs straight, bit for bit"
+    after = f"{what}; one more epoch, bit for bit as two epochs straight"
     expect_equal(got["weights"], want["weights"], what=f"{after}: the model's weights")
     expect_equal(got["momentum"], want["momentum"], what=f"{after}: the optimizer's momentum buffers")
     expect_equal(got["torch"], want["torch"], what=f"{after}: the next torch.rand(2) (torch's random state)")
@@ -347,7 +343,7 @@ def test_loading_restores_the_saved_state(student, reference, task, device, dtyp
     got, want, what = resume_runs(student, reference, task, device, dtype)
     expect_equal(got["loaded"], {"epoch": 1, **EXTRA}, what=f"{what}: the dict load_checkpoint returned "
                                                            f"(epoch and every extra keyword)")
-    now = f"{what}: right after loading, compared with the state after the first epoch"
+    now = f"{what}: right after loading, as after the first epoch"
     restored, saved = got["restored"], want["restored"]
     expect_equal(restored["weights"], saved["weights"], what=f"{now}: the new model's weights")
     expect_equal(restored["momentum"], saved["momentum"], what=f"{now}: the new optimizer's momentum buffers")
