@@ -19,22 +19,29 @@ generator of its own, come from it). The references are the textbook loops (test
   too (they move only in training mode). A loss_fn wrapper records `torch.is_grad_enabled()`;
   the parameters' `.grad` must stay None. Classification (logits [N,3], class ids) has an
   accuracy; regression (float targets [N,3]) has none.
-- checkpoints. The curriculum asks for a resume test "in fresh objects": two epochs straight must
-  equal, bit for bit, one epoch, `save_checkpoint`, `load_checkpoint` into a NEW model and a NEW
-  optimizer, one more epoch. A probe cannot start a second Python process under the grader's
-  sandbox (a fresh interpreter would have to import torch and the student's files again inside a
-  walled-in worker with a process limit, and sandboxed calls of one submission share one worker),
-  so the probe makes everything a fresh process would change: it deletes the old model and
-  optimizer, reseeds Python's, numpy's and torch's generators with another seed, and builds the
-  new model with other weights, before loading. Whatever the checkpoint fails to carry (the
-  optimizer's momentum, any of the random states, the epoch or extra values) then shows, as it
-  would after a restart. The loader shuffles with generator=None (from torch's global RNG, which
-  the checkpoint must restore) and the model has dropout. The probe writes its file in a temp
-  dir of its own (`tempfile.mkdtemp()`: the worker's private dir when sandboxed), removed after.
-  The file format is the student's, so both checkpoint tests run the student's own pair:
-  save_checkpoint's test is the resume itself (and that saving changes no state), load_checkpoint's
-  looks at what loading restores (returned dict, weights, optimizer state, every generator's
-  next draws) next to the reference pair.
+- checkpoints. The curriculum asks for a resume test: two epochs straight must equal, bit for bit,
+  one epoch, `save_checkpoint`, `load_checkpoint` into a NEW model and a NEW optimizer, one more
+  epoch, with a shuffling DataLoader (generator=None: it shuffles from torch's global RNG, which
+  the checkpoint must restore) and dropout in the model. It is run twice:
+  1. in a new process, for real: the probe trains the first epoch and saves in the worker, then
+     starts a fresh Python interpreter (`sys.executable`, never seeded) that loads the same file of
+     the code under test, builds a new model with other weights and a new optimizer, loads, trains
+     one epoch and writes its results. The sandbox allows this (seccomp denies only clone with
+     namespace flags; the worker's process, memory and file limits hold for the child too, which
+     gets OMP_NUM_THREADS=1 to stay far under the process limit); the child writes a marker
+     before any student code runs, and only when no Python with torch could start at all is the
+     test skipped (a reason outside the student's code). It costs ~3-7 s (torch imported again),
+     so it runs once per device, float64, and save_checkpoint's timeout is 60 s;
+  2. in the same process, which gives precise messages and runs on both dtypes and tasks: the
+     probe deletes the old model and optimizer, reseeds Python's, numpy's and torch's generators
+     with another seed and builds the new model with other weights before loading, so whatever
+     the checkpoint fails to carry (momentum, any random state, epoch, extra values) shows as it
+     would after a restart; it also checks that saving changes nothing.
+  Files go to a temp dir of the probe's own (`tempfile.mkdtemp()`: the worker's private dir when
+  sandboxed), removed afterwards. The file format is the student's, so both checkpoint exercises
+  are graded through the student's own pair (a bug in one can cost points in both):
+  save_checkpoint's tests are the resumes; load_checkpoint's test looks at what loading restores
+  (returned dict, weights, optimizer state, every generator's next draws), against the reference.
 
 No meta-device checks: every exercise here reads values (`.item()` of the losses, generators).
 """
@@ -350,3 +357,113 @@ def test_loading_restores_the_saved_state(student, reference, task, device, dtyp
     for name, source in [("torch", "torch.rand(2)"), ("device", f"torch.rand(2) on {device}"),
                          ("random", "random.random()"), ("numpy", "numpy.random.rand(2)")]:
         expect_equal(restored[name], saved[name], what=f"{now}: the next draws of {source}")
+
+
+def resume_in_a_new_process(impl, state, x, y, batch_size, seed, extra):
+    """Probe: the first half of two_epochs here (seeded, one epoch, impl.save_checkpoint); then a new
+    Python process, never seeded, loads the same file of the code under test, builds a new model
+    (other weights) and optimizer, calls load_checkpoint, draws what two_epochs draws, trains one
+    more epoch and writes what two_epochs returns. 'could not start: ...' when no new Python
+    process could import torch here (nothing the code under test did)."""
+    import os
+    import random
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    import numpy as np
+
+    common = r'''
+import random
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def build(weights):
+    w1, w2 = weights["0.weight"], weights["3.weight"]
+    net = torch.nn.Sequential(
+        torch.nn.Linear(w1.shape[1], w1.shape[0], device="meta", dtype=w1.dtype), torch.nn.Dropout(0.3),
+        torch.nn.Tanh(), torch.nn.Linear(w2.shape[1], w2.shape[0], device="meta", dtype=w2.dtype))
+    net.to_empty(device=w1.device)
+    net.load_state_dict(weights)
+    return net, torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+
+
+def epoch(net, opt, x, y, batch_size):
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=True)
+    loss_fn = F.cross_entropy if not y.is_floating_point() else F.mse_loss
+    net.train()
+    for inputs, targets in loader:
+        opt.zero_grad()
+        loss_fn(net(inputs), targets).backward()
+        opt.step()
+'''
+    child = common + r'''
+import importlib.util
+import os
+import sys
+
+directory, module_file = sys.argv[1], sys.argv[2]
+open(os.path.join(directory, "started"), "w").close()
+sys.path.insert(0, os.path.dirname(os.path.dirname(module_file)))
+spec = importlib.util.spec_from_file_location("resumed_training", module_file)
+impl = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(impl)
+data = torch.load(os.path.join(directory, "data.pt"))
+model, optimizer = build({k: torch.randn_like(v) for k, v in data["state"].items()})
+loaded = impl.load_checkpoint(os.path.join(directory, "checkpoint.pt"), model, optimizer)
+device = data["x"].device
+restored = [[random.random() for _ in range(2)], np.random.rand(2).tolist(),  # the draws two_epochs makes here
+            torch.rand(2), torch.rand(2, device=device)]
+epoch(model, optimizer, data["x"], data["y"], data["batch_size"])
+torch.save({"weights": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            "momentum": [optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()],
+            "random": [random.random() for _ in range(2)], "numpy": np.random.rand(2).tolist(),
+            "torch": torch.rand(2), "device": torch.rand(2, device=device), "loaded": loaded},
+           os.path.join(directory, "result.pt"))
+'''
+    namespace = {}
+    exec(common, namespace)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    model, optimizer = namespace["build"](state)
+    namespace["epoch"](model, optimizer, x, y, batch_size)
+    directory = tempfile.mkdtemp()
+    try:
+        impl.save_checkpoint(os.path.join(directory, "checkpoint.pt"), model, optimizer, 1, **extra)
+        torch.save({"state": state, "x": x, "y": y, "batch_size": batch_size}, os.path.join(directory, "data.pt"))
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        try:
+            ran = subprocess.run([sys.executable, "-c", child, directory, impl.__file__], env=env,
+                                 capture_output=True, text=True, timeout=240)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return {"error": f"could not start: {type(exc).__name__}: {exc}"}
+        if not os.path.exists(os.path.join(directory, "started")):
+            return {"error": f"could not start: {ran.stderr.strip()[-300:]}"}
+        if ran.returncode != 0:
+            lines = ran.stderr.strip().splitlines()
+            return {"error": lines[-1] if lines else f"the new process ended with status {ran.returncode}"}
+        return torch.load(os.path.join(directory, "result.pt"), weights_only=True)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.exercise("ch1.training.save_checkpoint")
+def test_resuming_in_a_new_process_equals_two_epochs_straight(student, reference, device):
+    state, x, y = make_data("classify", device, torch.float64, seed=41)
+    got = student.run(resume_in_a_new_process, state, x, y, BATCH, 6, EXTRA)
+    if got.get("error", "").startswith("could not start"):
+        pytest.skip(f"no new Python process can be started here: {got['error']}")
+    want = reference.run(two_epochs, state, x, y, BATCH, 6, False, EXTRA)
+    what = (f"one epoch of an MLP with dropout, save_checkpoint(path, model, optimizer, 1, **extra); in a NEW Python "
+            f"process: load_checkpoint(path, new model, new optimizer), one more epoch {where(device, torch.float64)}")
+    expect_equal(got.get("error"), None, what=f"{what}: the error the new process ended with")
+    expect_equal(got["loaded"], {"epoch": 1, **EXTRA}, what=f"{what}: the dict load_checkpoint returned")
+    after = f"{what}: bit for bit as two epochs straight"
+    for name, source in [("weights", "the model's weights"), ("momentum", "the optimizer's momentum buffers"),
+                         ("torch", "the next torch.rand(2)"), ("device", f"the next torch.rand(2) on {device}"),
+                         ("random", "the next random.random() draws"), ("numpy", "the next numpy.random.rand(2)")]:
+        expect_equal(got[name], want[name], what=f"{after}: {source}")
