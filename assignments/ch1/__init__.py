@@ -1,0 +1,1 @@
+"""Chapter 1: tensors, a first model, a training loop."""
