@@ -78,7 +78,8 @@ def test_grad_global_norm_matches_torch(student, reference, norm_type, device, d
     args = (values, grads, "list", {"norm_type": norm_type})
     got = student.run(global_norm, *args)
     want = reference.run(global_norm, *args)
-    compare_norm(got, want, grads, f"grad_global_norm(params, norm_type={norm_type}) with {describe_params(device, dtype)}")
+    compare_norm(got, want, grads,
+                 f"grad_global_norm(params, norm_type={norm_type}) with {describe_params(device, dtype)}")
 
 
 @pytest.mark.exercise("ch1.debugging.grad_global_norm")

@@ -44,7 +44,8 @@ def test_mse_loss_matches_torch(student, reference, shape, reduction, device, dt
     kwargs = {"reduction": reduction}
     got = student.run(apply, "mse_loss", args, kwargs)
     want = reference.run(apply, "mse_loss", args, kwargs)
-    what = f"{call_text('mse_loss', f'input{list(shape)}', f'target{list(shape)}', kwargs=kwargs)} {where(device, dtype)}"
+    call = call_text("mse_loss", f"input{list(shape)}", f"target{list(shape)}", kwargs=kwargs)
+    what = f"{call} {where(device, dtype)}"
     expect_close(got["out"], want["out"], what=what)
     expect_equal(got["args_after"], args, what=f"{what}: input and target after the call (must not change)")
 
