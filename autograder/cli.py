@@ -301,9 +301,18 @@ def about(summary: str, *examples: str) -> dict:
             + "\n".join(f"  autograder {example}" for example in examples)}
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A command line argparse cannot read gets one line (not the usage block): what is wrong, and
+    where the right arguments are listed."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message}; `{self.prog} --help` lists its arguments", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="autograder", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("generate", **about(
@@ -405,7 +414,14 @@ def main(argv=None) -> int:
         print(f"autograder {argv[0]}: there is no such command{f' (did you mean {close[0]}?)' if close else ''}; "
               f"the commands are {', '.join(commands)}", file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            sub.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:       # the one line of OneLineParser.error (--help exits as usual)
+        if exc.code == 0:
+            raise
+        return exc.code
     args.argv = argv
     try:
         return args.func(args)

@@ -83,6 +83,34 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = f"{name}() is not implemented yet: fill in its body in {path} (line {line})"
 
 
+def _unimportable_module(folder):
+    """'ch2/activations.py does not import: SyntaxError: expected ':' (line 21)' for the first of
+    your modules in `folder` that Python cannot read, or None."""
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py") or name.startswith("test_"):
+            continue
+        path = os.path.join(folder, name)
+        with open(path, "rb") as file:
+            source = file.read()
+        try:
+            compile(source, path, "exec")
+        except SyntaxError as exc:
+            return f"{shown_path(path)} does not import: {type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A test file that cannot load because one of your modules does not parse: one line naming
+    that module, its line and the reason, instead of Python's import traceback."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and isinstance(collector, pytest.Module):
+        reason = _unimportable_module(os.path.dirname(str(collector.path)))
+        if reason:
+            report.longrepr = reason
+
+
 # ------------------------------------------------------------ forbidden names
 
 _loaded = {}

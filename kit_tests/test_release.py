@@ -121,6 +121,20 @@ def test_the_public_tests_run_in_the_bundle_with_pytest_alone(bundle, tmp_path):
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 
+def test_a_module_that_does_not_parse_gets_one_line_not_a_traceback(bundle, tmp_path):
+    solved = with_solutions(bundle.root, tmp_path / "broken")
+    module = solved / "ch2" / "activations.py"
+    lines = module.read_text().splitlines()
+    line = lines.index("def relu(x):")
+    lines[line] = "def relu(x)"
+    module.write_text("\n".join(lines) + "\n")
+    proc = bundle_pytest(solved, "ch2/test_activations.py")
+    assert proc.returncode != 0
+    assert f"ch2/activations.py does not import: SyntaxError: expected ':' (line {line + 1})" in proc.stdout, \
+        proc.stdout[-3000:]
+    assert "Traceback" not in proc.stdout and "importlib" not in proc.stdout, proc.stdout[-3000:]
+
+
 def test_the_self_check_runs_the_forbidden_name_check_and_the_public_tests(bundle, tmp_path):
     solved = with_solutions(bundle.root, tmp_path / "solved")
     activations = solved / "ch2" / "activations.py"

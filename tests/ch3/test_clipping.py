@@ -123,17 +123,22 @@ def test_clip_grad_norm_matches_torch(student, reference, case_id, norm_type, ma
     compare_clip(got, want, what, atol=atol)
 
 
-@pytest.mark.exercise("ch3.clipping.clip_grad_norm_")
-@pytest.mark.parametrize("container", ["tensor", "tuple", "generator"])
-def test_clip_grad_norm_takes_a_tensor_tuple_or_generator(student, reference, container, device):
+CONTAINER_CASES = [("clip_grad_norm_", 1.0, 20), ("clip_grad_value_", 0.7, 60)]   # name, limit, seed
+CONTAINERS = {"tensor": "the first parameter alone (a tensor)", "tuple": "a tuple of the parameters",
+              "generator": "a generator over the parameters (it can be iterated only once)"}
+
+
+@pytest.mark.exercise("ch3.clipping.{name}")
+@pytest.mark.parametrize("name,limit,seed", CONTAINER_CASES, ids=[c[0] for c in CONTAINER_CASES])
+@pytest.mark.parametrize("container", list(CONTAINERS))
+def test_takes_a_tensor_tuple_or_generator(student, reference, name, limit, seed, container, device):
     dtype = torch.float64
-    values, grads = make_problem(device, dtype, seed=20)
-    args = ("clip_grad_norm_", values, grads, container, [1.0], {})
+    values, grads = make_problem(device, dtype, seed=seed)
+    args = (name, values, grads, container, [limit], {})
     got = student.run(clip, *args)
     want = reference.run(clip, *args)
-    given = {"tensor": "the first parameter alone (a tensor)", "tuple": "a tuple of the parameters",
-             "generator": "a generator over the parameters (it can be iterated only once)"}[container]
-    compare_clip(got, want, f"clip_grad_norm_(params, 1.0) with params {given}; {describe_params(device, dtype)}")
+    compare_clip(got, want, f"{name}(params, {limit}) with params {CONTAINERS[container]}; "
+                            f"{describe_params(device, dtype)}")
 
 
 def clip_without_grads(impl, container):
@@ -216,19 +221,6 @@ def test_clip_grad_value_matches_torch(student, reference, case_id, clip_value, 
     what = (f"clip_grad_value_(params, {clip_value!r}) with {describe_params(device, dtype)} "
             f"(the first gradient holds inf, -inf and nan)")
     compare_clip(got, want, what)
-
-
-@pytest.mark.exercise("ch3.clipping.clip_grad_value_")
-@pytest.mark.parametrize("container", ["tensor", "tuple", "generator"])
-def test_clip_grad_value_takes_a_tensor_tuple_or_generator(student, reference, container, device):
-    dtype = torch.float64
-    values, grads = make_problem(device, dtype, seed=60)
-    args = ("clip_grad_value_", values, grads, container, [0.7], {})
-    got = student.run(clip, *args)
-    want = reference.run(clip, *args)
-    given = {"tensor": "the first parameter alone (a tensor)", "tuple": "a tuple of the parameters",
-             "generator": "a generator over the parameters"}[container]
-    compare_clip(got, want, f"clip_grad_value_(params, 0.7) with params {given}; {describe_params(device, dtype)}")
 
 
 @pytest.mark.exercise("ch3.clipping.clip_grad_value_")
