@@ -118,27 +118,25 @@ def _raised_by_a_raise_in(exc: BaseException, code_file: str) -> bool:
     return tb.tb_frame.f_code.co_code[tb.tb_lasti] == dis.opmap["RAISE_VARARGS"]
 
 
-def _qualname(exc: BaseException, code_file: str) -> str:
-    """`SGD.__init__` or `relu`: the name of the last function of `code_file` that `exc` went through."""
-    tb, name = exc.__traceback__, "?"
+def _last_traceback_entry_in(exc: BaseException, code_file: str) -> types.TracebackType | None:
+    """The innermost entry of `exc`'s traceback that is in `code_file` (the student's file)."""
+    tb, last = exc.__traceback__, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == code_file:
-            name = tb.tb_frame.f_code.co_qualname
+            last = tb
         tb = tb.tb_next
-    return name
+    return last
 
 
 def _student_error(exc: BaseException, code_file: str) -> StudentError:
     """`ValueError: ... (ch2/activations.py, line 12, in relu)`, pointing into student code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == code_file]
-    where = ""
-    if frames:
-        f = frames[-1]
-        where = f" (at {'/'.join(f.filename.split('/')[-2:])}, line {f.lineno}, in {f.name})"
-    if isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, code_file):
-        f = frames[-1]
-        return StudentError(f"{_qualname(exc, code_file)}() is not implemented yet: fill in its body in "
-                            f"{'/'.join(f.filename.split('/')[-2:])} (line {f.lineno})", unfinished=True)
+    entry = _last_traceback_entry_in(exc, code_file)
+    shown_file = "/".join(code_file.split("/")[-2:])
+    if entry is not None and isinstance(exc, NotImplementedError) and _raised_by_a_raise_in(exc, code_file):
+        name = entry.tb_frame.f_code.co_qualname            # SGD.__init__, not __init__
+        return StudentError(f"{name}() is not implemented yet: fill in its body in {shown_file} "
+                            f"(line {entry.tb_lineno})", unfinished=True)
+    where = f" (at {shown_file}, line {entry.tb_lineno}, in {entry.tb_frame.f_code.co_name})" if entry else ""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return StudentError(f"{type(exc).__name__}{': ' + text if text else ''}{where}")
 
