@@ -43,7 +43,7 @@ from autograder.layout import KIT, Layout
 MARKER = "TODO(author)"
 NEW_CHAPTER_POINTS = 100
 ADDED_EXERCISE_POINTS = 1
-RESERVED_MODULES = {"__init__", "conftest", "data", "reference", "mutants"}
+RESERVED_MODULES = {"__init__", "conftest", "reference", "mutants"}
 
 
 class CannotScaffold(ValueError):
@@ -419,6 +419,14 @@ def _planned(layout: Layout, ex: ExerciseId) -> list[tuple[Path, str, str | None
     return plan
 
 
+def _refuse_a_module_named_like_the_data_folder(ex: ExerciseId, layout: Layout) -> None:
+    """`chN/data.py` is a fine module (ch1 has one) unless the chapter ships data files in `chN/data/`:
+    the two would share one import name."""
+    if ex.module == "data" and (layout.solutions / ex.chapter / "data").is_dir():
+        raise CannotScaffold(f"{ex}: {ex.chapter} ships data files in solutions/{ex.chapter}/data/, "
+                             "so its modules cannot be named 'data'")
+
+
 def scaffold(exercise_id: str, layout: Layout = KIT) -> list[Path]:
     """Create (or append to) every file the exercise needs; return them in the order an author
     fills them in, grading.toml last. Raises CannotScaffold, having written nothing, when the
@@ -429,6 +437,7 @@ def scaffold(exercise_id: str, layout: Layout = KIT) -> list[Path]:
 
 def _scaffold(exercise_id: str, layout: Layout) -> tuple[list[Path], dict]:
     ex = parse_id(exercise_id)
+    _refuse_a_module_named_like_the_data_folder(ex, layout)
     grading_text, points, note = grading_stanza(layout.grading_toml.read_text(), ex)
     plan = _planned(layout, ex)
     for path, text, before in plan:

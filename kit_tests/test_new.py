@@ -155,6 +155,15 @@ def test_a_second_exercise_is_appended_and_the_chapter_sum_is_flagged(tmp_path):
         scaffold("ch9.demo.not-a-name", layout=kit)
 
 
+def test_a_module_named_data_is_refused_only_where_the_chapter_ships_a_data_folder(tmp_path):
+    kit = throwaway_kit(tmp_path / "kit")
+    assert kit.solution("ch9", "data") in scaffold("ch9.data.load", layout=kit)
+    (kit.solutions / "ch8" / "data").mkdir(parents=True)
+    with pytest.raises(CannotScaffold, match="ships data files"):
+        scaffold("ch8.data.load", layout=kit)
+    assert not kit.solution("ch8", "data").exists()
+
+
 def test_an_existing_file_gets_the_imports_its_new_exercise_needs(tmp_path):
     kit = throwaway_kit(tmp_path / "kit")
     suite = kit.hidden_suite("ch9", "other")
