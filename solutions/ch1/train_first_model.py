@@ -1,6 +1,6 @@
 """Milestone: a line fitted by hand, then a first classifier trained, stopped and resumed exactly.
 
-When the chapter is done, run (a few seconds on a CPU):
+When the chapter is done, run (several seconds on a CPU):
 
     python assignments/ch1/train_first_model.py
 
@@ -41,8 +41,8 @@ train_first_model.png in the current folder (`--out` to choose; it needs matplot
 `pip install matplotlib`; without it the script still trains and prints). `--epochs 10` for a
 quicker look.
 
-Measured with the kit's solutions on a busy 2-core machine: about 6 s in all (training about 2 s,
-the rest importing torch and matplotlib and drawing). torch runs on one CPU thread (`--threads`):
+Measured with the kit's solutions on a very busy 2-core machine (load average 8-9): 14 s in all
+(training 5.5 s, the rest importing torch and matplotlib and drawing). torch runs on one CPU thread (`--threads`):
 this problem is too small to gain from more.
 """
 import argparse
