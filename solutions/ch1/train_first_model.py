@@ -451,7 +451,8 @@ def resume_gap(straight, resumed):
 
 def resume_words(straight, resumed, resume_at, gradients_carried):
     losses, weights = resume_gap(straight, resumed)
-    saved, returned = straight["saved"], resumed["returned"]
+    saved = straight["saved"]
+    returned = resumed["returned"] if isinstance(resumed["returned"], dict) else {}
     if straight["changed_by_save"]:
         return (f"checkpoint: saving changed {', '.join(straight['changed_by_save'])}: check your save_checkpoint "
                 f"(it only reads)")
@@ -459,9 +460,9 @@ def resume_words(straight, resumed, resume_at, gradients_carried):
     if losses == 0 and weights == 0:
         if returned.get("epoch") != resume_at or not math.isclose(returned.get("val_loss", math.nan),
                                                                   straight["val_loss"][resume_at]):
-            return (f"checkpoint: the run resumed exactly, but load_checkpoint returned {returned}, expected "
-                    f"epoch {resume_at} and the val_loss given to save_checkpoint: check what your load_checkpoint "
-                    f"returns")
+            return (f"checkpoint: the run resumed exactly, but load_checkpoint returned {resumed['returned']}, "
+                    f"expected {{'epoch': {resume_at}, 'val_loss': ...}} (the epoch and the extra given to "
+                    f"save_checkpoint): check your load_checkpoint's return value")
         return f"checkpoint: the resumed run is the uninterrupted one bit for bit ({figures})"
     missing = snapshot_diff(saved, resumed["loaded"])
     if missing:
