@@ -1,5 +1,9 @@
-"""The chapter milestones, on the solutions. Chapter 6: the TinyGPT learns the shipped text and writes
-with its cache; what the milestone says of the cache is what happened: the same text, fewer tokens fed.
+"""The chapter milestones, on the solutions. Chapter 1: gradient descent reaches the closed form, a tiny
+batch is learned, the run resumed from a checkpoint is the uninterrupted one bit for bit, the plot is saved,
+a load_checkpoint that forgets the optimizer and a train_one_epoch without zero_grad show in what the
+milestone prints, and on stubs it names the first unfinished function in one line.
+Chapter 6: the TinyGPT learns the shipped text and writes with its cache; what the milestone says of the
+cache is what happened: the same text, fewer tokens fed.
 Chapter 3: SGD, Adam and AdamW each bring the loss down under warmup_cosine and clip_grad_norm_, the
 plot is saved, and a broken optimizer shows in what the milestone prints. Chapter 4: four variants of an
 MLP learn the shipped digits, stopped early, every check of what to watch passes, the plot is saved, and
@@ -194,3 +198,71 @@ def test_without_matplotlib_the_ch4_milestone_trains_and_says_how_to_plot(tmp_pa
                                       python=("-c", WITHOUT_MATPLOTLIB))
     assert "plot skipped: matplotlib is not installed (pip install matplotlib)" in stdout, stdout
     assert len(variants(stdout)) == 4 and not png.exists()
+
+
+# ------------------------------------------------------------------ chapter 1: train_first_model.py
+
+def first_model_milestone(ch1: Path, *args: str, python: tuple[str, ...] = ()) -> str:
+    return run_script(ch1 / "train_first_model.py", "--epochs", "10", *args, python=python)
+
+
+def broken_ch1(tmp_path: Path, module: str, find: str, replace: str) -> Path:
+    """A copy of solutions/ch1 with one line of `module` replaced."""
+    ch1 = shutil.copytree(KIT.solutions / "ch1", tmp_path / "ch1", ignore=shutil.ignore_patterns("test_*"))
+    path = ch1 / f"{module}.py"
+    source = path.read_text()
+    assert source.count(find) == 1, find
+    path.write_text(source.replace(find, replace))
+    return ch1
+
+
+def test_first_model_fits_overfits_trains_and_resumes_bit_for_bit(tmp_path):
+    png = tmp_path / "plot" / "first_model.png"
+    stdout = first_model_milestone(KIT.solutions / "ch1", "--out", str(png))
+    gap = float(re.search(r"^largest gap to the closed form: .* ([\d.e+-]+) after 300 steps$", stdout, flags=re.M)[1])
+    assert gap < 1e-9, stdout
+    assert re.search(r"^tiny batch: learned in \d+ steps", stdout, flags=re.M), stdout
+    assert "resumed against uninterrupted, epochs 5-9: largest difference 0 in the losses, 0 in the final weights" \
+        in stdout, stdout
+    assert "checkpoint: the resumed run is the uninterrupted one bit for bit" in stdout, stdout
+    assert "--- what to watch ---" in stdout and "check your" not in stdout, stdout
+    assert png.read_bytes().startswith(PNG_SIGNATURE) and f"plot saved: {png}" in stdout
+
+
+def test_a_ch1_load_checkpoint_that_forgets_the_optimizer_is_caught(tmp_path):
+    """SGD's momentum buffers start from nothing after the resume: the curve differs, and the milestone says why."""
+    ch1 = broken_ch1(tmp_path, "training", '    optimizer.load_state_dict(checkpoint["optimizer"])\n', "")
+    stdout = first_model_milestone(ch1, "--out", str(tmp_path / "plot.png"))
+    assert re.search(r"^checkpoint: the resumed run DIFFERS .*the optimizer's state .*check your load_checkpoint",
+                     stdout, flags=re.M), stdout
+    assert stdout.count("check your") == 1, stdout
+
+
+def test_a_ch1_train_one_epoch_without_zero_grad_is_caught(tmp_path):
+    """The gradients add up across batches: the milestone says so, and does not blame the checkpoint for the
+    resumed run that differs (a checkpoint rightly holds no gradients)."""
+    ch1 = broken_ch1(tmp_path, "training", "        optimizer.zero_grad()\n", "")
+    stdout = first_model_milestone(ch1, "--out", str(tmp_path / "plot.png"))
+    assert re.search(r"^train_one_epoch: at \d+ optimizer steps a gradient held more than its batch's .*"
+                     r"check your train_one_epoch \(optimizer.zero_grad\(\) before each backward\)$",
+                     stdout, flags=re.M), stdout
+    assert "check your load_checkpoint" not in stdout and "gradients are not part of a checkpoint" in stdout, stdout
+
+
+def test_without_matplotlib_the_ch1_milestone_trains_and_says_how_to_plot(tmp_path):
+    png = tmp_path / "first_model.png"
+    stdout = first_model_milestone(KIT.solutions / "ch1", "--epochs", "4", "--out", str(png),
+                                   python=("-c", WITHOUT_MATPLOTLIB))
+    assert "plot skipped: matplotlib is not installed (pip install matplotlib)" in stdout, stdout
+    assert "checkpoint: the resumed run is the uninterrupted one bit for bit" in stdout and not png.exists()
+
+
+def test_the_ch1_milestone_on_stubs_names_the_first_unfinished_function(tmp_path):
+    ch1 = broken_ch1(tmp_path, "linear_regression", "    weight = torch.zeros(y.shape[1]",
+                     "    raise NotImplementedError()\n    weight = torch.zeros(y.shape[1]")
+    proc = subprocess.run([sys.executable, str(ch1 / "train_first_model.py")], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    line = (ch1 / "linear_regression.py").read_text().splitlines().index("    raise NotImplementedError()") + 1
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"fit_linear_regression() is not implemented yet: fill in its body in ch1/linear_regression.py (line {line})"]

@@ -148,8 +148,8 @@ def test_the_self_check_runs_the_forbidden_name_check_and_the_public_tests(bundl
 
 
 def test_matplotlib_is_required_only_with_a_milestone_that_plots():
-    """ch3's milestone plots with matplotlib: its bundle lists it; ch2's and ch6's do not, and grading's
-    requirements.txt never does."""
+    """ch1's and ch3's milestones plot with matplotlib: their bundles list it; ch2's and ch6's do not, and
+    grading's requirements.txt never does."""
     from autograder.release import student_requirements
 
     def pins(chapter_list):
@@ -157,6 +157,7 @@ def test_matplotlib_is_required_only_with_a_milestone_that_plots():
 
     assert pins(["ch2", "ch6"]) == ["torch==2.13.0", "numpy", "pytest>=8"]
     assert pins(["ch2", "ch3"]) == pins(["ch3"]) == ["torch==2.13.0", "numpy", "pytest>=8", "matplotlib"]
+    assert pins(["ch1"]) == pins(["ch3"])
     assert "matplotlib" not in KIT.requirements.read_text()
 
 
