@@ -257,12 +257,20 @@ def test_without_matplotlib_the_ch1_milestone_trains_and_says_how_to_plot(tmp_pa
     assert "checkpoint: the resumed run is the uninterrupted one bit for bit" in stdout and not png.exists()
 
 
-def test_the_ch1_milestone_on_stubs_names_the_first_unfinished_function(tmp_path):
-    ch1 = broken_ch1(tmp_path, "linear_regression", "    weight = torch.zeros(y.shape[1]",
-                     "    raise NotImplementedError()\n    weight = torch.zeros(y.shape[1]")
-    proc = subprocess.run([sys.executable, str(ch1 / "train_first_model.py")], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
-    line = (ch1 / "linear_regression.py").read_text().splitlines().index("    raise NotImplementedError()") + 1
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert proc.stderr.strip().splitlines() == [
-        f"fit_linear_regression() is not implemented yet: fill in its body in ch1/linear_regression.py (line {line})"]
+MILESTONES = sorted(path.relative_to(KIT.solutions) for path in KIT.solutions.glob("ch*/train_*.py"))
+
+
+@pytest.mark.parametrize("milestone", MILESTONES, ids=str)
+def test_a_milestone_on_the_stubs_names_the_first_unfinished_function_in_one_line(milestone):
+    """As `pytest assignments/chN` does: one line naming the function and where to write it."""
+    proc = subprocess.run([sys.executable, str(Path("assignments") / milestone)], capture_output=True, text=True,
+                          timeout=600, cwd=KIT.root)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (line,) = proc.stderr.strip().splitlines()
+    found = re.fullmatch(r"([\w.]+)\(\) is not implemented yet: fill in its body in (\S+\.py) \(line (\d+)\)", line)
+    assert found, line
+    name, path, number = found.groups()
+    stub = (KIT.root / path).read_text().splitlines()
+    assert Path(path).parent == Path("assignments") / milestone.parent, line
+    assert "raise NotImplementedError" in stub[int(number) - 1], line
+    assert f"def {name.split('.')[-1]}(" in "\n".join(stub), line

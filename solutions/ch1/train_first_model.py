@@ -48,12 +48,10 @@ this problem is too small to gain from more.
 import argparse
 import copy
 import math
-import os
 import random
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -616,18 +614,9 @@ def main(argv=None):
     return {"training_seconds": training_seconds, "resume_gap": (losses, weights)}
 
 
-def unfinished(error):
-    """'name() is not implemented yet: fill in its body in FILE (line N)' for the function that raised,
-    its file as you would type it from here."""
-    frame, line = list(traceback.walk_tb(error.__traceback__))[-1]
-    path = os.path.realpath(frame.f_code.co_filename)
-    relative = os.path.relpath(path, os.path.realpath(os.getcwd()))
-    shown = path if relative.startswith(os.pardir) else relative
-    return f"{frame.f_code.co_qualname}() is not implemented yet: fill in its body in {shown} (line {line})"
-
-
 if __name__ == "__main__":
     try:
         main()
-    except NotImplementedError as error:
-        raise SystemExit(unfinished(error)) from None
+    except NotImplementedError as error:     # a function of yours not written yet: one line names it
+        from conftest import unfinished_line  # assignments/conftest.py, which `pytest assignments` uses too
+        raise SystemExit(unfinished_line(error)) from None
