@@ -15,7 +15,7 @@ random. Tensors are small (a loop over output positions finishes in well under a
 Tolerances: float64 the defaults; float32 compare.reference_answer's atol (at least 1e-5, or 4
 times torch's own float32-versus-float64 error on the case) with the default rtol 1e-5, which
 covers any order of the at most 144 products summed here: measured over 10 seed offsets, the
-solution (unfold and einsum) and the loop alternative use at most 0.29 of that tolerance.
+solution (unfold and matmul) and the loop alternative use at most 0.29 of that tolerance.
 """
 import pytest
 import torch
