@@ -120,7 +120,7 @@ def split(x, y, keep):
 
 
 def resnet(seed):
-    """The student's SmallResNet for 1-channel digits; its initial weights depend on the seed only."""
+    """Your SmallResNet for 1-channel digits; its initial weights depend on the seed only."""
     torch.manual_seed(seed)
     return SmallResNet(num_classes=CLASSES, widths=WIDTHS, blocks_per_stage=1, in_channels=1)
 
@@ -137,16 +137,16 @@ def expected_parameters(widths, in_channels, classes):
     return count + widths[-1] * classes + classes
 
 
-# ------------------------------------------------------------------ watching the student's crops
+# ------------------------------------------------------------------ watching your crops
 
 def shifted(x, generator):
-    """The images shifted by up to PADDING pixels each way, by the student's random_crop."""
+    """The images shifted by up to PADDING pixels each way, by your random_crop."""
     return random_crop(x, SIDE, padding=PADDING, generator=generator)
 
 
 class CropWatch:
-    """Crops each mini-batch with the student's random_crop and works out, image by image, which window
-    of the zero-padded image it returned (or that it returned none)."""
+    """Crops each mini-batch with your random_crop and works out, image by image, which window of the
+    zero-padded image it returned (or that it returned none)."""
 
     def __init__(self):
         self.shifts = torch.zeros(2 * PADDING + 1, 2 * PADDING + 1, dtype=torch.long)   # [dy, dx]: images
@@ -223,9 +223,9 @@ def recall_per_digit(preds, y):
     return right / torch.bincount(y, minlength=CLASSES).double()
 
 
-def student_weights(counts, args):
-    """The student's class_weights for the training counts, as float32 for cross-entropy (None if unusable)."""
-    weights = class_weights(counts.double(), scheme=args.scheme, beta=args.beta)
+def your_weights(counts, args):
+    """Your class_weights of the training counts (int64), in float64; None unless one weight per digit."""
+    weights = class_weights(counts, scheme=args.scheme, beta=args.beta)
     weights = torch.as_tensor(weights).detach().double().flatten()
     return weights if len(weights) == CLASSES else None
 
@@ -249,7 +249,7 @@ def own_saliency(model, x, target):
 
 
 def watch_saliency(model, x, target):
-    """The student's saliency maps of the validation images, and what calling saliency_map changed in the model:
+    """Your saliency maps of the validation images, and what calling your saliency_map changed in the model:
     called in training mode with the last step's gradients still in place, as after a training step."""
     model.train()
     before = model_state(model)
@@ -446,7 +446,7 @@ def main(argv=None):
     print(f"{sum(SPLIT)} handwritten digits of 8x8 pixels (UCI, CC BY 4.0): {len(y)} to train on, {len(y_val)} "
           f"for validation; digits {', '.join(map(str, RARE))} cut to {args.keep:.0%} of their training images "
           f"({', '.join(str(int(counts[d])) for d in RARE)} left; the others {int(common.min())}-{int(common.max())})")
-    weights = student_weights(counts, args)
+    weights = your_weights(counts, args)
     print(f"your SmallResNet{WIDTHS}, Adam lr {args.lr:g} (cosine to 0), batches of {args.batch_size} cropped by your "
           f"random_crop (padding {PADDING}), {args.epochs} epochs; a model that knows nothing scores ln(10) = "
           f"{math.log(CLASSES):.3f}")
