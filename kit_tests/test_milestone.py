@@ -5,7 +5,7 @@ plot is saved, and a broken optimizer shows in what the milestone prints. Chapte
 MLP learn the shipped digits, stopped early, every check of what to watch passes, the plot is saved, and
 a broken EarlyStopping shows in what the milestone prints. Chapter 5: the SmallResNet learns the digits with
 three of them made rare, class weights raise the rare digits' recall, both pictures are saved, and class
-weights that ignore the counts show in what the milestone prints."""
+weights that ignore the counts, or crops shifted alike in a whole batch, show in what the milestone prints."""
 import math
 import re
 import shutil
@@ -216,6 +216,24 @@ def class_weights(counts, scheme="inverse", beta=0.999):
     return torch.ones(len(counts))
 '''
 
+ONE_SHIFT_PER_BATCH = '''
+
+def random_crop(x, size, padding=0, generator=None):
+    """One shift drawn for the whole batch."""
+    import torch
+    padded = torch.nn.functional.pad(x, (padding,) * 4)
+    top, left = torch.randint(0, 2 * padding + 1, (2,), generator=generator).tolist()
+    return padded[:, :, top:top + size, left:left + size]
+'''
+
+
+def broken_ch5(tmp_path: Path, module: str, override: str) -> Path:
+    """A copy of solutions/ch5 whose `module` ends with `override` (a function of the same name replaces it)."""
+    ch5 = shutil.copytree(KIT.solutions / "ch5", tmp_path / "ch5", ignore=shutil.ignore_patterns("test_*"))
+    source = ch5 / f"{module}.py"
+    source.write_text(source.read_text() + override)
+    return ch5
+
 
 def resnet_milestone(ch5: Path, *args: str, python: tuple[str, ...] = ()) -> str:
     return run_script(ch5 / "train_resnet.py", *args, python=python)
@@ -247,15 +265,22 @@ def test_the_ch5_resnet_finds_the_rare_digits_with_class_weights_and_both_pictur
 @needs_ch5_parts
 def test_ch5_class_weights_that_ignore_the_counts_are_caught(tmp_path):
     """Every digit weighs 1: both runs are then the same, and the rare digits' recall line says why."""
-    ch5 = shutil.copytree(KIT.solutions / "ch5", tmp_path / "ch5", ignore=shutil.ignore_patterns("test_*"))
-    imbalance = ch5 / "imbalance.py"
-    imbalance.write_text(imbalance.read_text() + WEIGHTS_IGNORE_COUNTS)
-    stdout = resnet_milestone(ch5, "--epochs", "2", "--out", str(tmp_path / "plots"))
+    stdout = resnet_milestone(broken_ch5(tmp_path, "imbalance", WEIGHTS_IGNORE_COUNTS), "--epochs", "2",
+                              "--out", str(tmp_path / "plots"))
     assert all(row["with"] == row["without"] for row in recalls(stdout).values()), stdout
     assert re.search(r"^rare digits' recall \(3, 8, 9\): .*same weight 1\.000.*changed nothing: check your "
                      r"class_weights$", stdout, flags=re.M), stdout
     assert re.search(r"^class weights \(inverse\): yours give .*check your class_weights$", stdout, flags=re.M)
     assert stdout.count("check your") == 2, stdout
+
+
+@needs_ch5_parts
+def test_ch5_random_crop_with_one_shift_per_batch_is_caught(tmp_path):
+    stdout = resnet_milestone(broken_ch5(tmp_path, "augment", ONE_SHIFT_PER_BATCH), "--epochs", "1",
+                              "--out", str(tmp_path / "plots"))
+    assert re.search(r"^random_crop \(padding 1\): every image of a mini-batch got the same shift: check that your "
+                     r"random_crop draws one shift per image$", stdout, flags=re.M), stdout
+    assert stdout.count("check ") == 1, stdout
 
 
 @needs_ch5_parts
