@@ -46,10 +46,10 @@ validation digits (one of each) above their saliency maps and the mean map of ea
 the class-weighted model. They need matplotlib (`pip install matplotlib`); without it the script
 still trains and prints. `--epochs 5` for a quicker look.
 
-Measured: 8.5-10 s of CPU time in all (training about 60% of it, the rest importing torch and
+Measured: 8-10 s of CPU time in all (training about 60% of it, the rest importing torch and
 matplotlib and drawing), on one thread, so about that long from start to end on a CPU the script has
-to itself; 21-34 s on a 2-core machine busy with eight other jobs (load average 8-9). torch runs on
-one CPU thread (`--threads`): this problem is too small to gain from more.
+to itself; 14-34 s on a 2-core machine shared with other jobs (load average 8-9). torch runs on one
+CPU thread (`--threads`): this problem is too small to gain from more.
 """
 import argparse
 import math
