@@ -94,7 +94,10 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for torch (this problem is too small to gain from more than one)")
     p.add_argument("--seed", type=int, default=0, help="initial weights, mini-batches and crops")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.epochs < 1 or not 0 < args.keep <= 1:
+        p.error(f"--epochs: at least 1 (got {args.epochs}); --keep: above 0, at most 1 (got {args.keep:g})")
+    return args
 
 
 # ------------------------------------------------------------------ data and model
