@@ -77,7 +77,8 @@ def main():
         theirs = median_seconds(lambda: F.conv2d(x, weight, bias, padding=padding), args.repeat, args.device)
         mine_back = median_seconds(lambda: conv.conv2d_backward(grad_output, x, weight, padding=padding),
                                    args.repeat, args.device)
-    theirs_back = median_seconds(lambda: torch_backward(grad_output, x, weight, bias, padding), args.repeat, args.device)
+    theirs_back = median_seconds(lambda: torch_backward(grad_output, x, weight, bias, padding),
+                                 args.repeat, args.device)
     print(f"forward:  conv2d {mine * 1e3:8.2f} ms   F.conv2d {theirs * 1e3:8.2f} ms   ratio {mine / theirs:5.2f}")
     print(f"backward: conv2d_backward {mine_back * 1e3:8.2f} ms   autograd {theirs_back * 1e3:8.2f} ms   "
           f"ratio {mine_back / theirs_back:5.2f}")

@@ -132,7 +132,8 @@ def test_conv2d_matches_torch(student, reference, group, device, dtype):
         what = (f"conv2d(x{list(x_shape)}, weight{list(w_shape)}{bias_text}{kwargs_text(kwargs)}) "
                 f"{where(device, dtype)}")
         expect_close(got["out"], want["out"], atol=atol, what=what)
-        expect_equal(got["inputs_after"], [x, weight, bias], what=f"{what}: the inputs after the call (must not change)")
+        expect_equal(got["inputs_after"], [x, weight, bias],
+                     what=f"{what}: the inputs after the call (must not change)")
 
 
 # ------------------------------------------------------------------ conv2d_backward
