@@ -202,8 +202,9 @@ def capture_case(device, dtype, seed=3):
     def draw(*shape, scale=0.5):
         return (scale * torch.randn(shape, generator=g, dtype=torch.float64)).to(device, dtype)
 
-    state = {"conv.weight": draw(HIDDEN, C, 3, 3), "conv.bias": draw(HIDDEN), "block.0.weight": draw(HIDDEN, HIDDEN, 3, 3),
-             "block.0.bias": draw(HIDDEN), "head.weight": draw(K, HIDDEN), "head.bias": draw(K)}
+    state = {"conv.weight": draw(HIDDEN, C, 3, 3), "conv.bias": draw(HIDDEN),
+             "block.0.weight": draw(HIDDEN, HIDDEN, 3, 3), "block.0.bias": draw(HIDDEN),
+             "head.weight": draw(K, HIDDEN), "head.bias": draw(K)}
     return state, images(2, device, dtype, seed + 1), images(3, device, dtype, seed + 2)
 
 

@@ -148,7 +148,7 @@ def test_set_batchnorm_eval_leaves_requires_grad_alone(student, reference):
 
 GROUP_CASES = {  # id: (model, head_names, base_lr, kwargs)
     "head": ("backbone", ["head"], 0.01, {}),
-    "two-prefixes": ("backbone", ("head", "layer10"), 0.02, {"head_lr_mult": 5.0}),
+    "two-prefixes": ("backbone", ("layer10", "head"), 0.02, {"head_lr_mult": 5.0}),
     "prefix-rule": ("backbone", ["layer1."], 0.003, {"head_lr_mult": 100.0}),
     "empty-head": ("backbone", ["classifier"], 0.1, {}),
     "empty-base": ("head-only-trainable", ["head"], 0.05, {"head_lr_mult": 2.0}),
