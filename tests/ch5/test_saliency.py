@@ -25,14 +25,16 @@ are counted on every submodule (and torch's global forward hooks) after a normal
 forward pass that raises ValueError (it must propagate) and after an unknown name (it must raise,
 any exception: rule 8).
 
-No meta-device checks: neither exercise makes a tensor of its own (the results come out of
-autograd and out of the model), and the model's parameters set the device.
+saliency_map also runs on the meta device (an int target, whose class ids the code makes itself:
+one made without `device=` shows there even without a GPU). capture_activations has no meta
+check: it makes no tensor of its own (its copies come out of the model).
 """
 import pytest
 import torch
 
 from autograder import probes  # noqa: F401 (a probe sees it as `probes`: PROBE_GLOBALS)
 from autograder.compare import expect_close, expect_equal, reference_answer
+from autograder.devices import run_on_meta
 from autograder.suite_helpers import gen, where
 
 C, H, W, HIDDEN, K = 3, 5, 6, 4, 5
@@ -113,6 +115,19 @@ def test_saliency_map_matches_autograd(student, reference, case, device, dtype):
     want, atol = reference_answer(reference, saliency_of, args, dtype)
     expect_close(got["out"], want["out"], atol=atol,
                  what=f"{what}: the map [N,H,W] (max over channels of |d logits[n, target[n]] / d x|, in eval mode)")
+
+
+@pytest.mark.condition
+@pytest.mark.exercise("ch5.saliency.saliency_map")
+def test_saliency_map_makes_its_tensors_on_x_device(student, reference):
+    """On the `meta` device a tensor made without `device=` (the class ids of an int target) shows."""
+    def inputs(device):
+        return saliency_case("int", device, torch.float32)[0]
+
+    got = run_on_meta(student, saliency_of, inputs)
+    want = reference.run(saliency_of, *inputs("meta"))
+    expect_close(got["out"], want["out"], what=f"saliency_map({MODEL_TEXT}, x[4,3,5,6], target=3) on the meta device "
+                                               f"(new tensors on x's device)")
 
 
 @pytest.mark.condition
