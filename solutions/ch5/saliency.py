@@ -8,7 +8,9 @@ Rules shared by the exercises:
 - Looking must not change what is looked at. After each call the model is as it was: the
   training flag of every submodule (`m.training`), every buffer (BatchNorm's running statistics),
   every parameter's `.grad` (`None` stays `None`, an existing gradient keeps its values), and any
-  hooks that were registered before. `x` is not modified and no `x.grad` is left behind.
+  hooks that were registered before. `x` is not modified: its values, its `requires_grad` and
+  its `.grad` (None) stay as they were.
+- Any tensor you make yourself (class ids from an int target, say) goes on x's device.
 """
 import torch
 
