@@ -27,12 +27,18 @@ import torch.nn.functional as F
 
 
 def _pair(value):
-    """(a, b) from an int or a pair."""
+    """`(a, b)` from an int `a` (then `b = a`) or a pair `(a, b)`."""
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
 def _window_rows(size, kernel, stride, padding, device):
-    """[out, kernel] indices into the padded dim: row o holds o*stride, ..., o*stride + kernel - 1."""
+    """`[out, kernel]` indices into one padded spatial dim (of `size` before padding), on `device`:
+    row `o` holds `o*stride, ..., o*stride + kernel - 1`, the rows (or columns) of window `o`
+    counted from the start of the padding; `out` follows the floor rule. Raises on a kernel or
+    stride below 1, a negative padding or one above half the kernel, and a window larger than the
+    padded input. A helper for the functions below (not graded on its own: use it or not).
+    """
+    ### BEGIN SOLUTION
     if kernel < 1 or stride < 1 or padding < 0 or 2 * padding > kernel:
         raise ValueError(f"need kernel >= 1, stride >= 1 and 0 <= padding <= kernel / 2, got "
                          f"kernel={kernel}, stride={stride}, padding={padding}")
@@ -41,11 +47,16 @@ def _window_rows(size, kernel, stride, padding, device):
         raise ValueError(f"the window ({kernel}) is larger than the padded input ({size + 2 * padding})")
     starts = torch.arange(out, device=device) * stride
     return starts[:, None] + torch.arange(kernel, device=device)
+    ### END SOLUTION
 
 
 def _padded_windows(input, kernel_size, stride, padding, fill):
-    """(the input padded with `fill`, rows [out_h, 1, kh, 1], cols [1, out_w, 1, kw]):
-    `padded[..., rows, cols]` is every window, [N, C, out_h, out_w, kh, kw]."""
+    """`(padded, rows, cols)`: the input padded with the value `fill`, and index tensors `rows`
+    `[out_h, 1, kh, 1]` and `cols` `[1, out_w, 1, kw]` (from `_window_rows`) such that
+    `padded[..., rows, cols]` holds every window, `[N, C, out_h, out_w, kh, kw]`, each in scan
+    order. A helper for the functions below (not graded on its own: use it or not).
+    """
+    ### BEGIN SOLUTION
     kh, kw = _pair(kernel_size)
     sh, sw = _pair(kernel_size if stride is None else stride)
     ph, pw = _pair(padding)
@@ -53,6 +64,7 @@ def _padded_windows(input, kernel_size, stride, padding, fill):
     cols = _window_rows(input.shape[-1], kw, sw, pw, input.device)
     padded = F.pad(input, (pw, pw, ph, ph), value=fill)
     return padded, rows[:, None, :, None], cols[None, :, None, :]
+    ### END SOLUTION
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0):
