@@ -40,6 +40,8 @@ CASES = [  # (input shape [N, C, H, W], kernel_size, keyword arguments): H != W 
     ((2, 3, 7, 9), 3, {"stride": 2, "padding": 1}),                      # overlapping, padded
     ((1, 2, 8, 11), (2, 3), {"stride": (2, 1), "padding": (1, 0)}),      # rectangular, tuples
     ((2, 2, 9, 6), (3, 2), {"stride": (1, 2), "padding": (1, 1)}),       # rectangular the other way
+    ((2, 2, 9, 10), (3, 2), {"padding": (1, 0)}),                        # tuple kernel, default stride (3, 2)
+    ((1, 3, 7, 8), (2, 3), {"stride": 2, "padding": 1}),                 # tuple kernel, int stride and padding
     ((1, 3, 10, 13), 4, {"stride": 3, "padding": 2}),                    # padding = kernel / 2
     ((2, 1, 5, 7), 2, {"padding": 1}),                                   # padding with the default stride
     ((1, 2, 5, 6), 1, {"stride": 2}),                                    # 1x1 windows: subsampling
@@ -66,14 +68,14 @@ def random_input(shape, device, dtype, seed, shift=0.0):
 
 
 def tied_inputs(shape, device, dtype, seed):
-    """Inputs where windows hold several equal maxima: zeros, a constant, small integers, and a
-    random input with one window (its top-left 2x2 block) of equal values."""
+    """Inputs where windows hold several equal maxima: a constant, small integers, and a random
+    input with one window (its top-left 2x2 block) of equal values."""
     g = gen(seed)
     integers = torch.randint(0, 3, shape, generator=g).to(torch.float64)
     planted = torch.randn(shape, generator=g, dtype=torch.float64)
     planted[..., :2, :2] = 1.5 + planted.abs().max()
     as_input = dict(device=device, dtype=dtype)
-    return {"zeros": torch.zeros(shape, **as_input), "a constant": torch.full(shape, -2.5, **as_input),
+    return {"a constant": torch.full(shape, -2.5, **as_input),
             "integers 0..2": integers.to(**as_input), "a window of equal maxima": planted.to(**as_input)}
 
 
