@@ -1,6 +1,8 @@
 """A differently written correct ch5/pooling.py (kit_tests/test_chapters.py gives it full marks):
 explicit loops over the output positions, padding by slice assignment into a filled tensor, and
-the backward's ties broken by an explicit scan for the first maximum."""
+the backward's ties broken by an explicit scan for the first maximum, which it finds by
+comparing each window with max_pool2d's output (CURRICULUM rule 12: graded with the kit's
+max_pool2d in its place)."""
 import torch
 
 
@@ -53,15 +55,16 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0):
 
 
 def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0):
+    """Calls max_pool2d for each window's maximum (graded with the kit's max_pool2d in its place)."""
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = _geometry(input, kernel_size, stride, padding)
     n, c, h, w = input.shape
+    pooled = max_pool2d(input, kernel_size, stride=stride, padding=padding)
     xp = _padded(input, (ph, pw), float("-inf"))
     grad = torch.zeros_like(xp)
     for i in range(oh):
         for j in range(ow):
             window = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(n, c, kh * kw)
-            best = window.amax(dim=2, keepdim=True)
-            is_max = window == best
+            is_max = window == pooled[:, :, i, j, None]
             # the first maximum in scan order: a max with no max before it
             first = is_max & (is_max.cumsum(dim=2) == 1)
             share = first.to(grad.dtype) * grad_output[:, :, i, j, None]
