@@ -106,7 +106,8 @@ def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0)
     `max_pool2d` refuses raise here too.
 
     Hint: `argmax` returns the first of equal maxima; `scatter_add_` (or `index_put_` with
-    `accumulate=True`) adds values at given positions, repeated positions included.
+    `accumulate=True`) adds values at given positions, repeated positions included. You may call
+    `max_pool2d` (graded here with the kit's version in its place, so one bug costs points once).
     """
     ### BEGIN SOLUTION
     padded, rows, cols = _padded_windows(input, kernel_size, stride, padding, -math.inf)
