@@ -35,8 +35,14 @@ from autograder.devices import run_on_meta
 from autograder.probes import apply, raises
 from autograder.suite_helpers import call_text, gen, where
 
-CASES = [  # (input shape [N, C, H, W], kernel_size, keyword arguments): H != W everywhere
-    ((2, 3, 7, 9), 3, {}),                                               # stride = kernel; floor drops a row and a column
+
+def pair(value):
+    """(a, b) from an int a or a pair (a, b)."""
+    return (value, value) if isinstance(value, int) else value
+
+
+CASES = [  # (input shape [N, C, H, W], kernel_size, keyword arguments); H != W everywhere
+    ((2, 3, 7, 9), 3, {}),                                               # stride = kernel; floor drops a row, a column
     ((2, 3, 7, 9), 3, {"stride": 2, "padding": 1}),                      # overlapping, padded
     ((1, 2, 8, 11), (2, 3), {"stride": (2, 1), "padding": (1, 0)}),      # rectangular, tuples
     ((2, 2, 9, 6), (3, 2), {"stride": (1, 2), "padding": (1, 1)}),       # rectangular the other way
@@ -46,18 +52,15 @@ CASES = [  # (input shape [N, C, H, W], kernel_size, keyword arguments): H != W 
     ((2, 1, 5, 7), 2, {"padding": 1}),                                   # padding with the default stride
     ((1, 2, 5, 6), 1, {"stride": 2}),                                    # 1x1 windows: subsampling
 ]
-OVERLAPPING = [case for case in CASES if case[2].get("stride") not in (None, case[1])]
+OVERLAPPING = [(shape, kernel_size, kwargs) for shape, kernel_size, kwargs in CASES   # stride < kernel in a dim
+               if any(s < k for k, s in zip(pair(kernel_size), pair(kwargs.get("stride") or kernel_size)))]
 TOO_MUCH_PADDING = [(3, {"padding": 2}), ((2, 4), {"padding": (1, 3)}), ((4, 3), {"stride": 1, "padding": (2, 2)})]
 EXERCISES = ["max_pool2d", "avg_pool2d", "max_pool2d_backward"]
 
 
 def output_shape(shape, kernel_size, kwargs):
     """[N, C, out_h, out_w] by the floor rule (for the upstream gradients)."""
-    def pair(v):
-        return (v, v) if isinstance(v, int) else v
-
-    kernel = pair(kernel_size)
-    stride = pair(kwargs.get("stride") or kernel_size)
+    kernel, stride = pair(kernel_size), pair(kwargs.get("stride") or kernel_size)
     padding = pair(kwargs.get("padding", 0))
     return (*shape[:2], *[(n + 2 * p - k) // s + 1 for n, k, s, p in zip(shape[2:], kernel, stride, padding)])
 
@@ -132,7 +135,8 @@ def test_max_pool2d_backward_gives_ties_to_the_first_max(student, reference, dev
         grad_output = random_input(output_shape(shape, kernel_size, kwargs), device, dtype, 60 + seed)
         for kind, x in tied_inputs(shape, device, dtype, 80 + seed).items():
             what = call_description("max_pool2d_backward", shape, kernel_size, kwargs, device, dtype)
-            check(student, reference, "max_pool2d_backward", [grad_output, x, kernel_size], kwargs, f"{what}, x: {kind}")
+            check(student, reference, "max_pool2d_backward", [grad_output, x, kernel_size], kwargs,
+                  f"{what}, x: {kind}")
 
 
 @pytest.mark.exercise("ch5.pooling.max_pool2d_backward")
@@ -167,8 +171,8 @@ def test_padding_above_half_the_kernel_raises(student, name):
     for kernel_size, kwargs in TOO_MUCH_PADDING:
         args = exercise_args(name, shape, kernel_size, kwargs, "cpu", torch.float64)
         got = student.run(raises, name, args, kwargs)
-        expect_equal(got, "raised", what=f"{call_description(name, shape, kernel_size, kwargs, 'cpu', torch.float64)} must "
-                                         "raise: torch refuses a padding above half the kernel size")
+        what = call_description(name, shape, kernel_size, kwargs, "cpu", torch.float64)
+        expect_equal(got, "raised", what=f"{what} must raise: torch refuses a padding above half the kernel size")
 
 
 @pytest.mark.exercise("ch5.pooling.{name}")
@@ -183,4 +187,5 @@ def test_new_tensors_follow_the_input_device(student, reference, name):
 
     got = run_on_meta(student, apply, inputs)
     want = reference.run(apply, *inputs("meta"))
-    expect_close(got["out"], want["out"], what=f"{call_text(name, '...', repr(kernel_size), kwargs=kwargs)} on the meta device")
+    what = call_text(name, "...", repr(kernel_size), kwargs=kwargs)
+    expect_close(got["out"], want["out"], what=f"{what} on the meta device")
