@@ -62,8 +62,8 @@ def discriminative_param_groups(model, head_names, base_lr, head_lr_mult=10.0):
          {"params": [...], "lr": base_lr * head_lr_mult}]   # the head's trainable parameters
 
     Only trainable parameters are included (`requires_grad=False` ones are left out), each in
-    exactly one group; the lists hold the parameters themselves (not copies), in the order
-    `model.named_parameters()` gives them. The result can be handed to an optimizer:
+    exactly one group; the lists hold the parameters themselves (not copies), in any order
+    (`model.named_parameters()`'s is the natural one). The result can be handed to an optimizer:
     `torch.optim.SGD(discriminative_param_groups(model, ["fc"], 1e-3), lr=1e-3, momentum=0.9)`.
     """
     ### BEGIN SOLUTION
