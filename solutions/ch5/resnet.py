@@ -1,7 +1,8 @@
 """A residual network for small images: torchvision's BasicBlock, and a CIFAR-style SmallResNet.
 
 Build them from torch's layers (`nn.Conv2d`, `nn.BatchNorm2d`, `nn.Linear`, `F.relu`, ...): the
-exercise is the architecture. Names matter: the tests load a reference model's `state_dict`
+exercise is the architecture. Every BatchNorm is `nn.BatchNorm2d(channels)` with its defaults
+(eps 1e-5, momentum 0.1). Names matter: the tests load a reference model's `state_dict`
 into yours (strictly: no key missing, none extra, every shape the same), then compare outputs in
 training mode (BatchNorm uses the batch's statistics and updates its running stats) and in eval
 mode (it uses the running stats). Both work on any device, in float32 and float64, and leave
