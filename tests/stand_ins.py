@@ -10,6 +10,7 @@ solutions/.
 
 - `TrustedBlock` (ch6 TransformerBlock, with its KV-cache path), `TrustedKVCache` (ch6 KVCache's
   API), `trusted_sample` (ch6 sample).
+- `TrustedBasicBlock` (ch5 BasicBlock), which the SmallResNet probes build their models with.
 """
 import math
 
@@ -94,3 +95,23 @@ def trusted_sample(logits, temperature=1.0, top_k=None, top_p=None, generator=No
         drop = (sorted_p.cumsum(-1) - sorted_p) >= top_p
         x = x.masked_fill(torch.zeros_like(drop).scatter(-1, order, drop), float("-inf"))
     return torch.multinomial(torch.softmax(x, dim=-1), 1, generator=generator)[..., 0]
+
+
+class TrustedBasicBlock(nn.Module):
+    """ch5 BasicBlock as its docstring says (torchvision's layout and names): conv3x3(stride)-bn-relu-
+    conv3x3-bn, plus the shortcut (x, or a strided 1x1 conv and bn when the stride or the width
+    changes), then relu."""
+
+    def __init__(self, in_planes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        projects = stride != 1 or in_planes != planes
+        self.downsample = (nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+                           if projects else None)
+
+    def forward(self, x):
+        shortcut = x if self.downsample is None else self.downsample(x)
+        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + shortcut)
