@@ -58,8 +58,6 @@ def random_horizontal_flip(x, p=0.5, generator=None):
     """
     ### BEGIN SOLUTION
     flip = torch.rand(x.shape[0], generator=generator) < p
-    flip = flip.to(x.device)
-    out = x.clone()
-    out[flip] = x[flip].flip(-1)
-    return out
+    flip = flip.to(x.device).view(-1, 1, 1, 1)
+    return torch.where(flip, x.flip(-1), x)
     ### END SOLUTION
