@@ -479,4 +479,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NotImplementedError as error:     # a function of yours not written yet: one line names it
+        from conftest import unfinished_line  # assignments/conftest.py, which `pytest assignments` uses too
+        raise SystemExit(unfinished_line(error)) from None
