@@ -164,7 +164,8 @@ def test_focal_loss_gradient_matches_autograd(student, reference, reduction, dev
     for case, g, w in zip(cases, got, want):
         expect_close(g, w, atol=atol,
                      what=f"the gradient of sum(sigmoid_focal_loss(logits[4,8] with ±8..±100, targets, "
-                          f"{kwargs_text(case, reduction)}) * upstream) with respect to the logits {where(device, dtype)}")
+                          f"{kwargs_text(case, reduction)}) * upstream) with respect to the logits "
+                          f"{where(device, dtype)}")
 
 
 @pytest.mark.exercise("ch5.imbalance.sigmoid_focal_loss")
@@ -181,8 +182,9 @@ def test_focal_loss_rejects_unknown_reduction(student):
 def test_focal_loss_leaves_inputs_unchanged(student, device, dtype):
     x, t = large_logit_inputs(6, device, dtype)
     got = student.run(focal_losses, x, t, "mean", [{}, {"alpha": -1.0}])
-    expect_equal(got["inputs_after"], [x, t], what=f"sigmoid_focal_loss(logits[4,8], targets, reduction='mean') "
-                                                   f"{where(device, dtype)}: the inputs after the call (must not change)")
+    expect_equal(got["inputs_after"], [x, t],
+                 what=f"sigmoid_focal_loss(logits[4,8], targets, reduction='mean') {where(device, dtype)}: the inputs "
+                      "after the call (must not change)")
 
 
 @pytest.mark.exercise("ch5.imbalance.sigmoid_focal_loss")
@@ -250,8 +252,9 @@ def test_class_weights_inverse(student, reference, kind, device):
     got = student.run(call_class_weights, counts, kwargs_list)
     want = reference.run(call_class_weights, counts, kwargs_list)
     for kwargs, g, w in zip(kwargs_list, got["outs"], want["outs"]):
-        expect_weights(g, w, f"class_weights({counts_text(kind, device)}{', scheme=' + repr('inverse') if kwargs else ''})"
-                             f": N / (C * n_c) with N = {sum(COUNTS)}, C = {len(COUNTS)}")
+        scheme = ", scheme='inverse'" if kwargs else ""
+        expect_weights(g, w, f"class_weights({counts_text(kind, device)}{scheme}): N / (C * n_c) with "
+                             f"N = {sum(COUNTS)}, C = {len(COUNTS)}")
 
 
 @pytest.mark.exercise("ch5.imbalance.class_weights")
@@ -275,7 +278,8 @@ def test_class_weights_dtype_and_device(student, reference, kind, device):
     got = student.run(call_class_weights, counts, kwargs_list)
     want = reference.run(call_class_weights, counts, kwargs_list)
     for kwargs, g, w in zip(kwargs_list, got["outs"], want["outs"]):
-        what = f"class_weights({counts_text(kind, device)}{', scheme=' + repr('effective') if kwargs else ''})"
+        scheme = ", scheme='effective'" if kwargs else ""
+        what = f"class_weights({counts_text(kind, device)}{scheme})"
         expect_equal(torch.is_tensor(g), True, what=f"{what}: a tensor comes back")
         expect_equal((g.dtype, str(g.device), tuple(g.shape)), (w.dtype, str(w.device), tuple(w.shape)),
                      what=f"{what}: (dtype, device, shape); a floating tensor [C] in counts' dtype if it is floating, "
