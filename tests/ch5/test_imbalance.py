@@ -27,7 +27,8 @@ the rounding of beta); the normalization can double it. So rtol = 8 eps / (1 - b
 Counts of 0 are not tested: the curriculum leaves them open (the docstring chooses ValueError).
 
 balanced_sample_weights: labels with ids that never occur (gaps), one class only, every class once;
-values against a per-class count made by comparing labels with class ids. Used with torch's
+values against a per-class count made by comparing labels with class ids (the values only: the
+dtype, float32, and the device are checked on the meta device). Used with torch's
 WeightedRandomSampler (8,000 draws, generator seeded) on labels of 4 classes of 200, 40, 10 and 2
 examples, each class's share of the draws is within 0.04 of 1/4: Hoeffding, P(|share - 1/4| >=
 0.04) <= 2 exp(-2 * 8000 * 0.04^2) = 2 exp(-25.6) < 1.6e-11 per class, < 7e-11 for the four.
@@ -240,7 +241,7 @@ def effective_rtol(beta, dtype):
 
 
 def expect_weights(got, want, what, rtol=None):
-    """Values only (the dtype has its own test): got in want's dtype, on the CPU."""
+    """Values only (dtype and device are checked by other tests): got in want's dtype, on the CPU."""
     expect_equal(torch.is_tensor(got), True, what=f"{what}: a tensor comes back")
     expect_close(got.detach().cpu().to(want.dtype), want.cpu(), rtol=rtol, what=what)
 
@@ -375,9 +376,9 @@ def test_balanced_sample_weights_are_inverse_class_counts(student, reference, ca
     labels = labels_for(case, device, seed=10)
     got = student.run(call_balanced, labels)
     want = reference.run(call_balanced, labels)
-    expect_close(got["out"], want["out"],
-                 what=f"balanced_sample_weights({LABEL_CASES[case]}) on {device}: 1 / (count of the sample's class), "
-                      "float32 [N] (each class's weights sum to 1)")
+    expect_weights(got["out"], want["out"],
+                   f"balanced_sample_weights({LABEL_CASES[case]}) on {device}: 1 / (count of the sample's class), "
+                   "[N] (each class's weights sum to 1)")
 
 
 @pytest.mark.exercise("ch5.imbalance.balanced_sample_weights")
