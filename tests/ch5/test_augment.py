@@ -8,25 +8,32 @@ random_crop. Inputs are N(0, 1) images (no value is exactly 0, and no two are eq
 output sample equals the crop of the zero-padded input at exactly one offset, found here by
 comparing it with every possible crop (padding < crop size, so no crop lies wholly in the zeros).
 A sample that matches no offset is not a crop (wrong padding value, wrong axes, values changed).
-Shapes are never square (H != W, h != w): swapping height and width shows up. Reachability:
-x[16, 2, 5, 6], size (4, 3), padding 1 gives 4 x 6 = 24 offsets; 50 calls draw 800 offsets, and
-an offset drawn uniformly stays unseen with probability (23/24)^800 < 1.7e-15, < 4.1e-14 for any
-of the 24. One draw per sample: the 16 samples of a call all share one offset with probability
-24 * (1/24)^16 < 2.1e-21 (< 1.1e-19 over the 50 calls). Determinism: the probe seeds torch's
-global generator once, then calls with generator seeds s1, s2, s1, s2: the third and fourth results
-must equal the first and second (a correct solution never fails this). Code that ignores
-`generator` draws from the advancing global generator and passes only when both pairs agree by
-chance: in the smallest case (8 offsets, 6 samples) with probability (1/8)^12 < 1.5e-11.
-generator=None: after the same torch.manual_seed, the same result.
+Shapes are never square (H != W, h != w): swapping height and width shows up.
+- Reachability: x[16, 2, 5, 6], size (4, 3), padding 1 gives 4 x 6 = 24 offsets; 50 calls draw
+  800 offsets, and an offset drawn uniformly stays unseen with probability (23/24)^800 < 1.7e-15,
+  < 4.1e-14 for any of the 24.
+- One draw per sample: the 16 samples of a call all share one offset with probability
+  24 * (1/24)^16 < 2.1e-21 (< 1.1e-19 over the 50 calls). The shape checks ask the same more
+  loosely: x[6, ...] in three calls with 4 offsets or more, the 6 samples share one offset in all
+  three calls with probability at most (4 * 4^-6)^3 = 2^-30 < 9.4e-10.
+- Determinism: the probe seeds torch's global generator once, then calls with generator seeds s1,
+  s2, s1, s2: the third and fourth results must equal the first and second (a correct solution
+  never fails this). Code that ignores `generator` draws from the advancing global generator and
+  passes only when both pairs agree by chance: in the smallest case (8 offsets, 6 samples) with
+  probability (1/8)^12 < 1.5e-11. generator=None: after the same torch.manual_seed, the same result.
 
 random_horizontal_flip. Inputs are N(0, 1) images with W >= 2, so a sample equals x or its
 left-right mirror, never both; anything else (a vertical flip, a transpose) matches neither.
-p = 0 leaves every sample, p = 1 flips every one. Frequency: 4,000 decisions (10 calls of 400
-samples) for p = 0.3 and p = 0.8; the flipped share lies within 0.055 of p, Hoeffding:
-P(|share - p| >= 0.055) <= 2 exp(-2 * 4000 * 0.055^2) = 2 exp(-24.2) < 6.2e-11 per p. One draw per
-sample: 40 samples with p = 0.5 all get the same decision with probability 2 * 2^-40 < 1.9e-12 (in
-any of 5 calls: < 1e-11). Determinism as for the crop: ignoring `generator`, both pairs of 24
-decisions agree by chance with probability 2^-48.
+p = 0 leaves every sample, p = 1 flips every one.
+- Frequency: 4,000 decisions (10 calls of 400 samples) for p = 0.3 and p = 0.8; the flipped share
+  lies within 0.055 of p, Hoeffding: P(|share - p| >= 0.055) <= 2 exp(-2 * 4000 * 0.055^2) =
+  2 exp(-24.2) < 6.2e-11 per p.
+- One draw per sample: 40 samples with p = 0.5 all get the same decision with probability
+  2 * 2^-40 < 1.9e-12 (in any of 5 calls: < 1e-11). The shape checks ask the same more loosely:
+  x[32, ...] in three calls with p = 0.25 or 0.5, all three calls uniform with probability at
+  most (0.75^32 + 0.25^32)^3 < 1.1e-12.
+- Determinism as for the crop: ignoring `generator`, both pairs of 24 decisions agree by chance
+  with probability 2^-48.
 """
 import pytest
 import torch
@@ -77,7 +84,8 @@ def crops(impl, x, size, padding, seeds):
 
 def crop_call(shape, size, padding, device=None, dtype=None):
     pad = "" if padding is None else f", padding={padding}"
-    return f"random_crop(x{shape_text(shape)}, {size!r}{pad}, generator)" + (f" {where(device, dtype)}" if device else "")
+    place = f" {where(device, dtype)}" if device else ""
+    return f"random_crop(x{shape_text(shape)}, {size!r}{pad}, generator){place}"
 
 
 def crop_size(size):
@@ -98,14 +106,16 @@ def crop_offsets(out, x, size, padding, what):
     is a crop of the zero-padded x at exactly one offset."""
     h, w = crop_size(size)
     expect_equal(torch.is_tensor(out), True, what=f"{what}: one tensor comes back (the cropped images, no labels)")
-    expect_equal((tuple(out.shape), out.dtype, str(out.device)), ((x.shape[0], x.shape[1], h, w), x.dtype, str(x.device)),
+    want = ((x.shape[0], x.shape[1], h, w), x.dtype, str(x.device))
+    expect_equal((tuple(out.shape), out.dtype, str(out.device)), want,
                  what=f"{what}: (shape, dtype, device) of the result: [N, C, h, w], in x's dtype on x's device")
     matches = matching_offsets(out, x, size, padding)
     found = []
     for i in range(x.shape[0]):
         where_ = matches[i].nonzero().tolist()
         expect_equal(len(where_) > 0, True,
-                     what=f"{what}: sample {i} is not the crop of x[{i}] padded with {padding or 0} zeros at any offset "
+                     what=f"{what}: sample {i} is not the crop of x[{i}] padded with {padding or 0} zeros at any "
+                          "offset "
                           "(pad with zeros on all four sides; crop h rows and w columns, height first)")
         found.append(tuple(where_[0]))
     return found
@@ -119,12 +129,20 @@ def test_random_crop_returns_crops_of_the_zero_padded_input(student, size, paddi
     got = student.run(crops, x, size, padding, seeds)
     h, w = crop_size(size)
     num_offsets = (CROP_SHAPE[2] + 2 * (padding or 0) - h + 1) * (CROP_SHAPE[3] + 2 * (padding or 0) - w + 1)
+    shared = 0
     for seed, out in zip(seeds, got["outs"]):
         offsets = crop_offsets(out, x, size, padding, f"{crop_call(CROP_SHAPE, size, padding, device, dtype)} "
                                                       f"(seed {seed})")
+        shared += len(set(offsets)) == 1
         if num_offsets == 1:
-            expect_equal(offsets, [(0, 0)] * CROP_SHAPE[0], what=f"{crop_call(CROP_SHAPE, size, padding)}: the crop "
-                                                                 "is as large as the padded image, so every offset is (0, 0)")
+            expect_equal(offsets, [(0, 0)] * CROP_SHAPE[0],
+                         what=f"{crop_call(CROP_SHAPE, size, padding)}: the crop is as large as the padded image, so "
+                              "every offset is (0, 0)")
+    if num_offsets > 1:
+        expect_equal(shared < len(seeds), True,
+                     what=f"{crop_call(CROP_SHAPE, size, padding, device, dtype)}: in each of {len(seeds)} calls all "
+                          f"{CROP_SHAPE[0]} samples got the same offset (of {num_offsets}); draw a separate "
+                          "(top, left) for each sample")
 
 
 @pytest.mark.exercise("ch5.augment.random_crop")
@@ -138,9 +156,9 @@ def test_random_crop_reaches_every_offset(student):
     seen = set()
     for out in got["outs"]:
         seen.update(crop_offsets(out, x, REACH_SIZE, REACH_PADDING, what))
-    missing = sorted({(t, l) for t in range(tops) for l in range(lefts)} - seen)
-    expect_equal(missing, [], what=f"{what}: offsets (top, left) never drawn; top ranges over 0..{tops - 1} and left over "
-                                   f"0..{lefts - 1}, both ends included")
+    missing = sorted({(top, left) for top in range(tops) for left in range(lefts)} - seen)
+    expect_equal(missing, [], what=f"{what}: offsets (top, left) never drawn; top ranges over 0..{tops - 1} and left "
+                                   f"over 0..{lefts - 1}, both ends included")
 
 
 @pytest.mark.exercise("ch5.augment.random_crop")
@@ -203,12 +221,13 @@ def test_random_crop_new_tensors_follow_the_input_device(student, reference, pad
 
     got = run_on_meta(student, crops, inputs)
     want = reference.run(crops, *inputs("meta"))
-    expect_close(got["outs"], want["outs"], what=f"{crop_call(CROP_SHAPE, (3, 5), padding)} on the meta device, float64")
+    expect_close(got["outs"], want["outs"],
+                 what=f"{crop_call(CROP_SHAPE, (3, 5), padding)} on the meta device, float64")
 
 
 # ------------------------------------------------------------------ random_horizontal_flip
 
-FLIP_SHAPE = (12, 3, 4, 5)           # N, C, H, W (H != W)
+FLIP_SHAPE = (32, 3, 4, 5)           # N, C, H, W (H != W)
 FREQUENCY_SHAPE, FREQUENCY_CALLS, FREQUENCY_TOLERANCE = (400, 1, 1, 2), 10, 0.055
 MIX_SHAPE, MIX_CALLS = (40, 1, 2, 3), 5
 
@@ -232,7 +251,8 @@ def flips(impl, x, p, seeds):
 
 def flip_call(shape, p, device=None, dtype=None):
     arg = "" if p is None else f", p={p}"
-    return f"random_horizontal_flip(x{shape_text(shape)}{arg}, generator)" + (f" {where(device, dtype)}" if device else "")
+    place = f" {where(device, dtype)}" if device else ""
+    return f"random_horizontal_flip(x{shape_text(shape)}{arg}, generator){place}"
 
 
 def flip_decisions(out, x, what):
@@ -256,8 +276,12 @@ def test_flip_returns_each_sample_or_its_mirror(student, p, device, dtype):
     x = images(FLIP_SHAPE, 20, device, dtype)
     seeds = [case_seed(k) for k in (21, 22, 23)]
     got = student.run(flips, x, p, seeds)
+    uniform = 0
     for seed, out in zip(seeds, got["outs"]):
-        flip_decisions(out, x, f"{flip_call(FLIP_SHAPE, p, device, dtype)} (seed {seed})")
+        uniform += len(set(flip_decisions(out, x, f"{flip_call(FLIP_SHAPE, p, device, dtype)} (seed {seed})"))) == 1
+    expect_equal(uniform < len(seeds), True,
+                 what=f"{flip_call(FLIP_SHAPE, p, device, dtype)}: in each of {len(seeds)} calls all {FLIP_SHAPE[0]} "
+                      "samples got the same decision; draw a separate decision for each sample")
 
 
 @pytest.mark.exercise("ch5.augment.random_horizontal_flip")
@@ -283,8 +307,8 @@ def test_flip_frequency_is_p(student, p):
     flipped = sum(sum(flip_decisions(out, x, what)) for out in got["outs"])
     share = flipped / (FREQUENCY_SHAPE[0] * FREQUENCY_CALLS)
     expect_equal(abs(share - p) < FREQUENCY_TOLERANCE, True,
-                 what=f"{what}: {share:.3f} of the samples were flipped, expected p = {p} (within {FREQUENCY_TOLERANCE}); "
-                      "flip each sample with probability p")
+                 what=f"{what}: {share:.3f} of the samples were flipped, expected p = {p} "
+                      f"(within {FREQUENCY_TOLERANCE}); flip each sample with probability p")
 
 
 @pytest.mark.exercise("ch5.augment.random_horizontal_flip")
