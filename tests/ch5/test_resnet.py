@@ -148,7 +148,8 @@ def compare_steps(got, want, atol, modes, what):
         expect_close(g["state"], w["state"], atol=atol,
                      what=f"{step}: the state_dict afterwards (running_mean, running_var, num_batches_tracked "
                           "of every BatchNorm)")
-    expect_equal(got["inputs_after"], want["inputs_after"], what=f"{what}: the inputs after the calls (must not change)")
+    expect_equal(got["inputs_after"], want["inputs_after"],
+                 what=f"{what}: the inputs after the calls (must not change)")
 
 
 # ================================================================== BasicBlock

@@ -5,7 +5,8 @@ Rules shared by the exercises:
 
 - Logits and targets are float32 or float64 on any device; compute in their dtype and make every
   new tensor on their device.
-- Class counts and labels are integers; the weights you return are floating-point tensors.
+- Class counts are whole numbers (a list, or an integer or float tensor) and labels int64 class
+  ids; the weights you return are floating-point tensors on their device.
 - Inputs are never modified: return new tensors.
 """
 import torch
