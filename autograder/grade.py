@@ -21,10 +21,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.class_summary import summarize, summary_lines, write_summary_page
 from autograder.config import chapter_exercises, chapters
-from autograder.gradebook import Gradebook, results_of
+from autograder.gradebook import Gradebook
 from autograder.ingest import Submission, ingest, not_a_class
-from autograder.layout import KIT, module_path
+from autograder.layout import KIT
 from autograder.outcomes import Outcome
 from autograder.report import remove_student_outputs, write_grades_csv, write_student_outputs
 from autograder.score import ExerciseResult, score_all
@@ -193,7 +194,9 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
                       "run the same command again to resume", file=sys.stderr)
                 raise
         _write_csv(book, out, chapter_list)
-        summary.lines = _summary_lines(book, chapter_list, summary)
+        whole_class = summarize(book.rows(), chapter_list)
+        write_summary_page(out, whole_class)
+        summary.lines = summary_lines(whole_class, summary.graded, summary.skipped)
     return summary
 
 
@@ -211,7 +214,7 @@ def _write_csv(book, out: Path, chapter_list):
 
 
 def write_class_outputs(book: Gradebook, out: Path) -> None:
-    """Every student's results.json and feedback, and grades.csv, from the gradebook alone."""
+    """Every student's results.json and feedback, grades.csv and summary.html, from the gradebook alone."""
     from autograder.config import load_exercises
     from autograder.gradebook import results_of
 
@@ -221,60 +224,6 @@ def write_class_outputs(book: Gradebook, out: Path) -> None:
         results, info = results_of(row, exercises)
         write_student_outputs(out, row["student"], results, info)
         graded |= {r.exercise.id for r in results}
-    _write_csv(book, out, [ch for ch in chapters() if any(ex.id in graded for ex in chapter_exercises(ch))])
-
-
-def _summary_lines(book, chapter_list, summary: Summary) -> list[str]:
-    scores = book.scores()
-    lines = [f"graded {summary.graded}, skipped (unchanged) {summary.skipped}",
-             f"{len(scores)} student(s) in the gradebook; " + who_needs_a_look(book.rows()),
-             "mean score per exercise:"]
-    for ch in chapter_list:
-        for ex in chapter_exercises(ch):
-            values = [s.get(ex.id, 0.0) for s in scores.values()]
-            mean = sum(values) / len(values) if values else 0.0
-            lines.append(f"  {ex.id:<48} {mean:6.2f} / {ex.points:g}")
-    return lines
-
-
-# ------------------------------------------------------------- who needs a look
-
-MAX_NAMED = 10     # students named per kind of trouble; the rest are counted
-
-
-def who_needs_a_look(rows: list[dict]) -> str:
-    """One line naming the students whose grade needs a look, from the gradebook's rows:
-    `failed to import: carol (ch2/losses.py); timed out: dave (relu); policy violations: eve (3 exercises)`."""
-    kinds: dict[str, list[str]] = {"failed to import": [], "missing files": [], "timed out": [],
-                                   "policy violations": []}
-    for row in rows:
-        for kind, what in _troubles(row).items():
-            if what:
-                kinds[kind].append(f"{row['student']} ({what})")
-    parts = [f"{kind}: {_named(students)}" for kind, students in kinds.items() if students]
-    return "; ".join(parts) or "none failed to import, timed out or broke the policy"
-
-
-def _troubles(row: dict) -> dict[str, str]:
-    """What went wrong for one student, by kind (empty text: nothing of that kind)."""
-    results, info = results_of(row)
-    not_imported = list(dict.fromkeys(module_path(r.exercise.chapter, r.exercise.module) for r in results
-                                      if r.status == Outcome.IMPORT))
-    taken = set(info.get("files", not_imported))      # gradebooks written before "files": all imported
-    name = {r.exercise.id: r.exercise.name for r in results}
-    timed_out = [name.get(i, i) for i in info.get("timed_out", [])]
-    policy = sum(r.status == Outcome.POLICY for r in results)
-    return {"failed to import": _listed([m for m in not_imported if m in taken], "files"),
-            "missing files": _listed([m for m in not_imported if m not in taken], "files"),
-            "timed out": _listed(timed_out, "exercises") or (f"{info['timeouts']} tests"
-                                                            if info.get("timeouts") else ""),
-            "policy violations": f"{policy} exercise{'s' * (policy != 1)}" if policy else ""}
-
-
-def _listed(items: list[str], what: str, at_most: int = 3) -> str:
-    return ", ".join(items) if len(items) <= at_most else f"{len(items)} {what}"
-
-
-def _named(students: list[str]) -> str:
-    more = len(students) - MAX_NAMED
-    return ", ".join(students[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")
+    chapter_list = [ch for ch in chapters() if any(ex.id in graded for ex in chapter_exercises(ch))]
+    _write_csv(book, out, chapter_list)
+    write_summary_page(out, summarize(book.rows(), chapter_list))
