@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -66,6 +67,29 @@ def test_the_summary_names_names(demo):
     _, proc, _ = demo
     assert ("5 student(s) in the gradebook; failed to import: broken_carol (ch2/losses.py); "
             "timed out: hanging_dave (relu); policy violations: cheating_eve (3 exercises)") in proc.stdout
+
+
+def test_the_summary_page_shows_the_class(demo):
+    """Issue 18, item 4: summary.html holds ch2's distribution with the right counts, ranks first the
+    exercise most students lost points on, names the known mistakes and the students to look at."""
+    from test_summary import bins_of, histogram, losses, read_page, stats
+
+    out, _, _ = demo
+    tree = read_page((out / "summary.html").read_text())
+    with open(out / "grades.csv") as f:
+        totals = sorted(float(row["ch2 total"]) for row in csv.DictReader(f))
+    assert histogram(tree, "ch2") == bins_of(totals)
+    assert stats(tree, "ch2") == {"students": "5", "mean": f"{statistics.fmean(totals):.1f}",
+                                  "median": f"{statistics.median(totals):g}", "min": f"{totals[0]:g}",
+                                  "max": f"{totals[-1]:g}"}
+    lost = {ex: [POINTS[ex] - per_exercise(out, s)[ex] for s in (p.name for p in DEMO.iterdir())] for ex in POINTS}
+    most = max(POINTS, key=lambda ex: (sum(x > 0 for x in lost[ex]), sum(lost[ex])))
+    rows = {row[0]: row for row in losses(tree)}
+    assert losses(tree)[0][0] == most and rows[most][1].startswith(f"{sum(x > 0 for x in lost[most])} of 5")
+    assert "torch's derivative there is 0" in rows["ch2.activations.relu_backward"][3]     # partial_bob's
+    assert "(1 student)" in rows["ch2.activations.relu_backward"][3]
+    look = " ".join(tree.root.by_id("needs-a-look").text().split())
+    assert all(name in look for name in ("broken_carol (ch2/losses.py)", "hanging_dave (relu)", "cheating_eve"))
 
 
 def test_grades_csv_has_a_total_per_chapter(demo):
@@ -136,6 +160,7 @@ def test_killed_batch_resumes_to_the_same_gradebook(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "already graded" in again.stderr
     assert _scores(resumed) == _scores(straight)
+    assert (resumed / "summary.html").read_text() == (straight / "summary.html").read_text()
 
 
 def _without_timing(row):
@@ -161,6 +186,7 @@ def test_shards_merged_equal_one_run(demo, tmp_path):
             sizes.append(len(book.students()))
     assert sum(sizes) == 5 and max(sizes) < 5, sizes               # every student in exactly one shard
     assert (merged / "grades.csv").read_text() == (out / "grades.csv").read_text()
+    assert (merged / "summary.html").read_text() == (out / "summary.html").read_text()   # the whole class
     with Gradebook(out / "gradebook.sqlite") as one, Gradebook(merged / "gradebook.sqlite") as joined:
         assert [_without_timing(r) for r in joined.rows()] == [_without_timing(r) for r in one.rows()]
     for student in (p.name for p in DEMO.iterdir()):
@@ -249,6 +275,7 @@ def test_what_the_grader_writes_is_safe_to_open(tmp_path):
         dump = "\n".join(db.iterdump())
     files = {name: (out / student / name).read_text() for name in ("feedback.md", "feedback.html")}
     texts = {"terminal": proc.stdout + proc.stderr, "gradebook": dump,
+             "summary.html": (out / "summary.html").read_text(),
              "grades.csv": (out / "grades.csv").read_bytes().decode().replace("\r\n", "\n"),
              "results.json": "\n".join(_strings(json.loads((out / student / "results.json").read_text()))),
              **files}
