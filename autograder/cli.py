@@ -166,7 +166,8 @@ def cmd_grade(args) -> int:
         print(f"autograder grade: {exc}", file=sys.stderr)
         return 2
     print("\n".join(summary.lines))
-    print(f"wrote {args.out}/grades.csv, {args.out}/gradebook.sqlite and {args.out}/<student>/")
+    print(f"wrote {args.out}/grades.csv, {args.out}/summary.html, {args.out}/gradebook.sqlite "
+          f"and {args.out}/<student>/")
     return 0
 
 
@@ -179,7 +180,7 @@ def cmd_merge(args) -> int:
         print(f"autograder merge: {exc}", file=sys.stderr)
         return 2
     print(f"merged {len(args.shard_outs)} shard(s), {count} student(s): wrote {args.out}/grades.csv, "
-          f"{args.out}/gradebook.sqlite and {args.out}/<student>/")
+          f"{args.out}/summary.html, {args.out}/gradebook.sqlite and {args.out}/<student>/")
     return 0
 
 

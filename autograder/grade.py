@@ -3,8 +3,9 @@
 ingest (safe copies of the graded files) -> one grading process per job, each
 running the hidden suites with student code in sandboxed workers -> scores ->
 gradebook (one transaction per submission) and per-student outputs -> CSV and
-a summary. Re-running resumes: a submission whose files (and the kit) are
-unchanged is not graded again unless --regrade.
+the class summary (class_summary.py: the printed lines and summary.html).
+Re-running resumes: a submission whose files (and the kit) are unchanged is not
+graded again unless --regrade.
 
 Past one machine: `--shard K/N` grades only the students of slice K (1..N), chosen by
 a hash of the student's name (the same slice on every machine, whatever order the

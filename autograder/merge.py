@@ -1,8 +1,8 @@
 """`autograder merge SHARD_OUT... --out OUT`: join the outputs of `grade --shard K/N`.
 
 Each shard's gradebook is copied row for row into OUT/gradebook.sqlite, then every
-student's results.json and feedback and the class's grades.csv are written from the
-merged gradebook, exactly as an unsharded `grade` would have written them. Students of
+student's results.json and feedback and the class's grades.csv and summary.html are
+written from the merged gradebook, exactly as an unsharded `grade` would have written them. Students of
 an earlier merge into OUT that no shard holds are dropped, as `grade` drops the students
 gone from SUBMISSIONS.
 """
