@@ -293,13 +293,9 @@ def _histogram_svg(d: Distribution) -> str:
     base = top + plot_h
     parts = [f'<svg viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{_e(d.chapter)}: chapter totals of {_e(_students(d.count))}">']
-    if d.max_points > 0:
-        x = left + plot_w * min(1.0, d.mean / d.max_points)
-        anchor = "end" if x > left + plot_w * 0.8 else "start"
-        dx = -4 if anchor == "end" else 4
-        parts.append(f'<line class="mean" x1="{x:.1f}" y1="{top - 13}" x2="{x:.1f}" y2="{base}"></line>'
-                     f'<text class="meanlabel" x="{x + dx:.1f}" y="{top - 16}" text-anchor="{anchor}">'
-                     f"mean {d.mean:.1f}</text>")
+    if d.max_points > 0:     # drawn first: the bars hide it where they stand
+        parts.append(_mean_marker(d, left + plot_w * min(1.0, d.mean / d.max_points), top, base,
+                                  near_the_end=d.mean > 0.8 * d.max_points))
     for i, (low, high, count) in enumerate(bins):
         x = left + i * step
         h = plot_h * count / tallest
@@ -322,6 +318,13 @@ def _histogram_svg(d: Distribution) -> str:
     return "".join(parts)
 
 
+def _mean_marker(d: Distribution, x: float, top: float, base: float, near_the_end: bool) -> str:
+    """A dashed line at the mean, labelled above the bars (to its left near the right edge)."""
+    anchor, dx = ("end", -4) if near_the_end else ("start", 4)
+    return (f'<line class="mean" x1="{x:.1f}" y1="{top - 13}" x2="{x:.1f}" y2="{base}"></line>'
+            f'<text class="meanlabel" x="{x + dx:.1f}" y="{top - 16}" text-anchor="{anchor}">mean {d.mean:.1f}</text>')
+
+
 def _html_losses(summary: ClassSummary) -> list[str]:
     out = ["<h2>Where points were lost</h2>"]
     ranked = summary.most_lost
@@ -330,9 +333,10 @@ def _html_losses(summary: ClassSummary) -> list[str]:
     shown = ranked[:MAX_LOSSES_SHOWN]
     out.append(f'<p class="lead">The {len(shown)} exercise{"s" * (len(shown) != 1)} most students lost points on'
                + (f" (of {len(ranked)})" if len(ranked) > len(shown) else "")
-               + ", with the known mistakes grading recognised in their code.</p>")
+               + ", with the known mistakes grading recognised in their code; "
+               "points lost: the mean over every student graded on the exercise.</p>")
     out.append('<table id="losses"><thead><tr><th>exercise</th><th>students who lost points</th>'
-               "<th>points lost, class average</th>"
+               "<th>mean points lost</th>"
                '<th class="mistakes">known mistakes named</th></tr></thead><tbody>')
     for s in shown:
         share = s.lost_by / s.graded if s.graded else 0.0
@@ -358,7 +362,7 @@ def _html_mistakes(s: ExerciseStats) -> str:
              for hint, n in s.mistakes.most_common(MAX_MISTAKES_SHOWN)]
     more = len(s.mistakes) - MAX_MISTAKES_SHOWN
     if more > 0:
-        items.append(f'<li class="none">and {more} more</li>')
+        items.append(f'<li class="none">and {more} more known mistake{"s" * (more != 1)}</li>')
     return '<ul class="mistakes">' + "".join(items) + "</ul>"
 
 
