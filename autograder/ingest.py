@@ -187,6 +187,18 @@ def _students_root(submissions_dir: Path) -> Path:
     return submissions_dir
 
 
+def nbgrader_students(submissions_dir: Path) -> dict[str, Path] | None:
+    """Who handed in what, when SUBMISSIONS is in nbgrader's layout: the name each student is
+    graded under (as `ingest` names them) -> their folder `submitted/<student id>/` (its name is
+    nbgrader's student id; its chN/ folders are the chapters handed in). None in any other layout."""
+    root = _students_root(Path(submissions_dir))
+    if root.name != "submitted":
+        return None
+    folders = dict(_student_entries(root, quiet=True))
+    names = _unique_names({entry: _stem(entry) for entry in folders})
+    return {names[entry]: path for entry, path in folders.items() if path.is_dir()}
+
+
 def _student_entries(root: Path, quiet: bool = False) -> list[tuple[str, Path]]:
     """(entry name, path) of each student folder or .zip, by name; the rest is logged (unless
     `quiet`) and skipped."""

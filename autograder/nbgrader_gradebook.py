@@ -1,0 +1,178 @@
+"""`grade COURSE/submitted --out OUT --nbgrader-gradebook [DB]`: the kit's scores in nbgrader's
+gradebook database, written through nbgrader's own API (`nbgrader.api.Gradebook`), so that an
+instructor who works in formgrader sees them there.
+
+Which database (`nbgrader_gradebook`): the course is the folder that holds `submitted/`. Given no
+value, it is that course's database: the `CourseDirectory.db_url` its nbgrader_config.py sets, else
+nbgrader's default `sqlite:///COURSE/gradebook.db`. A value with `://` is a database URL, used as
+it is; an existing folder is another course folder (its gradebook.db); anything else is the path of
+an SQLite file (made if missing, in a folder that exists). The course id is the one the course's
+nbgrader_config.py sets (`CourseDirectory.course_id`), else nbgrader's default.
+
+What is written, for each graded chapter chN that a student handed in (`submitted/<id>/chN/`):
+the assignment chN, its one notebook chN, one grade cell per exercise (named by the exercise's id,
+max_score its points), the student (added when nbgrader does not know them), their submission of
+chN, and one grade per exercise whose auto_score is the kit's score, the same number as in OUT's
+gradebook. Running again updates those rows and adds none; a manual score an instructor gave in
+formgrader is left alone (nbgrader shows it in place of the auto_score).
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DB = "gradebook.db"   # nbgrader's database file in a course folder
+CONFIG = "nbgrader_config.py"
+
+
+class NotAnNbgraderGradebook(ValueError):
+    """The option cannot be honoured; the message says why and what would be right (one line)."""
+
+
+@dataclass(frozen=True)
+class NbgraderGradebook:
+    url: str                     # SQLAlchemy URL of nbgrader's database
+    course_id: str | None        # None: nbgrader's default
+    students: dict[str, Path]    # kit's student name -> submitted/<nbgrader id>/
+
+
+def resolve(given: str, submissions: Path) -> NbgraderGradebook:
+    """The database of `--nbgrader-gradebook given` ("" when given no value) for a class in
+    `submissions`, opened once to be sure it is one: NotAnNbgraderGradebook otherwise."""
+    from autograder.ingest import nbgrader_students
+
+    if importlib.util.find_spec("nbgrader") is None:
+        raise NotAnNbgraderGradebook("--nbgrader-gradebook needs nbgrader, which is not installed here: "
+                                     "`pip install nbgrader` (or the kit's [author] extra), then grade again")
+    students = nbgrader_students(submissions)
+    if students is None:
+        raise NotAnNbgraderGradebook(f"--nbgrader-gradebook needs nbgrader's layout, and {submissions} is not: "
+                                     "give COURSE/submitted/ (what `nbgrader collect` fills) or the course folder")
+    course = _submitted_folder(submissions).parent
+    book = NbgraderGradebook(_url(given, course), _setting(course, "course_id"), students)
+    _open(book).close()
+    return book
+
+
+def _submitted_folder(submissions: Path) -> Path:
+    submissions = Path(submissions).resolve()
+    return submissions if submissions.name == "submitted" else submissions / "submitted"
+
+
+def _url(given: str, course: Path) -> str:
+    if "://" in given:
+        return given
+    if not given or Path(given).is_dir():
+        folder = Path(given).resolve() if given else course
+        return _setting(folder, "db_url") or f"sqlite:///{folder / DEFAULT_DB}"
+    path = Path(given).resolve()
+    if not path.parent.is_dir():
+        raise NotAnNbgraderGradebook(f"--nbgrader-gradebook {given}: there is no folder {path.parent} for the "
+                                     "database; give the course folder, its gradebook.db, or a database URL")
+    return f"sqlite:///{path}"
+
+
+def _setting(course: Path, name: str) -> str | None:
+    """CourseDirectory.<name> as the course's nbgrader_config.py sets it (None when it does not)."""
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    try:
+        config = PyFileConfigLoader(CONFIG, path=str(course)).load_config()
+    except ConfigFileNotFound:
+        return None
+    except Exception as exc:   # the instructor's Python file: whatever it raises, say so in one line
+        raise NotAnNbgraderGradebook(f"{course / CONFIG} cannot be read ({type(exc).__name__}: {exc}): "
+                                     "fix it, or give --nbgrader-gradebook the database itself") from None
+    value = config.CourseDirectory.get(name)
+    return str(value) if value else None
+
+
+def _open(book: NbgraderGradebook):
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return Gradebook(book.url, **({"course_id": book.course_id} if book.course_id else {}))
+    except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise NotAnNbgraderGradebook(f"--nbgrader-gradebook: {book.url} cannot be opened as nbgrader's gradebook "
+                                     f"({reason}); give the course folder, its gradebook.db, or a database URL"
+                                     ) from None
+
+
+# ------------------------------------------------------------------ writing
+
+@dataclass
+class Written:
+    grades: int = 0
+    students: int = 0
+    chapters: tuple[str, ...] = ()
+
+    def line(self, url: str) -> str:
+        return (f"nbgrader's gradebook {url}: {self.grades} grade(s) of {self.students} student(s) "
+                f"in {', '.join(self.chapters) or 'no assignment (nobody handed in a graded chapter)'}")
+
+
+def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[str]) -> Written:
+    """Write the kit's scores (`rows`: the kit gradebook's `rows()`) of the chapters in
+    `chapter_list` that each student handed in."""
+    handed_in = {row["student"]: [ch for ch in chapter_list if _handed_in(book, row["student"], ch)]
+                 for row in rows}
+    chapters = tuple(ch for ch in chapter_list if any(ch in chs for chs in handed_in.values()))
+    written = Written(chapters=chapters)
+    gb = _open(book)
+    try:
+        for chapter in chapters:
+            _assignment(gb, chapter, _exercises_of(rows, chapter))
+        for row in rows:
+            for chapter in handed_in[row["student"]]:
+                written.grades += _submission(gb, chapter, book.students[row["student"]].name,
+                                              _exercises_of([row], chapter))
+            written.students += bool(handed_in[row["student"]])
+    finally:
+        gb.close()
+    return written
+
+
+def _handed_in(book: NbgraderGradebook, student: str, chapter: str) -> bool:
+    folder = book.students.get(student)
+    return folder is not None and (folder / chapter).is_dir()
+
+
+def _exercises_of(rows: list[dict], chapter: str) -> dict[str, dict]:
+    """exercise id -> its row (score, max_score), for the exercises of `chapter` in `rows`."""
+    return {e["exercise"]: e for row in rows for e in row["exercises"] if e["exercise"].split(".")[0] == chapter}
+
+
+def _assignment(gb, chapter: str, exercises: dict[str, dict]):
+    """Assignment chN, its notebook, a grade cell per exercise (max_score: its points)."""
+    notebook = chapter   # its one notebook: named as the chapter's, chN.ipynb
+    gb.update_or_create_assignment(chapter)
+    gb.update_or_create_notebook(notebook, chapter)
+    for exercise, e in exercises.items():
+        gb.update_or_create_grade_cell(exercise, notebook, chapter, max_score=e["max_score"], cell_type="code")
+
+
+def _submission(gb, chapter: str, student_id: str, exercises: dict[str, dict]) -> int:
+    """The student's submission of chN with an auto_score per exercise; returns how many grades."""
+    from nbgrader.api import Grade, MissingEntry, SubmittedNotebook
+
+    notebook = chapter   # its one notebook: named as the chapter's, chN.ipynb
+    gb.update_or_create_student(student_id)
+    submission = gb.update_or_create_submission(chapter, student_id)
+    try:
+        graded = gb.find_submission_notebook(notebook, chapter, student_id)
+    except MissingEntry:    # the submission was made before the notebook was (not by this module)
+        graded = SubmittedNotebook(notebook=gb.find_notebook(notebook, chapter), assignment=submission)
+        gb.db.add(graded)
+    for exercise, e in exercises.items():
+        try:
+            grade = gb.find_grade(exercise, notebook, chapter, student_id)
+        except MissingEntry:   # an exercise added since the submission was first written
+            grade = Grade(cell_id=gb.find_grade_cell(exercise, notebook, chapter).id, notebook=graded)
+            gb.db.add(grade)
+        grade.auto_score = e["score"]
+        grade.needs_manual_grade = False
+    gb.db.commit()
+    return len(exercises)
