@@ -200,7 +200,8 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         if nbgrader_book:
             from autograder.nbgrader_gradebook import write_scores
 
-            summary.lines.append(write_scores(nbgrader_book, book.rows(), chapter_list).line(nbgrader_book.url))
+            written = write_scores(nbgrader_book, book.rows(), chapter_list, out / ".workspace")
+            summary.lines.append(written.line(nbgrader_book.url))
     return summary
 
 

@@ -12,18 +12,23 @@ nbgrader_config.py sets (`CourseDirectory.course_id`), else nbgrader's default.
 What is written, for each graded chapter chN that a student handed in (`submitted/<id>/chN/`):
 the assignment chN, its one notebook chN, one grade cell per exercise (named by the exercise's id,
 max_score its points), the student (added when nbgrader does not know them), their submission of
-chN, and one grade per exercise whose auto_score is the kit's score, the same number as in OUT's
-gradebook. Running again updates those rows and adds none; a manual score an instructor gave in
-formgrader is left alone (nbgrader shows it in place of the auto_score).
+chN (with the time nbgrader collected it), and one grade per exercise whose auto_score is the kit's
+score, the same number as in OUT's gradebook. Running again updates those rows and adds none; a
+manual score an instructor gave in formgrader is left alone (nbgrader shows it in place of the
+auto_score). formgrader lists a submission as graded only when `autograded/<id>/chN/` exists with
+the submission's timestamp (as nbgrader's autograde leaves it), so that folder is written too,
+holding the module files as they were graded.
 """
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DB = "gradebook.db"   # nbgrader's database file in a course folder
 CONFIG = "nbgrader_config.py"
+TIMESTAMP = "timestamp.txt"   # written by nbgrader's submit into the submission
 
 
 class NotAnNbgraderGradebook(ValueError):
@@ -35,6 +40,7 @@ class NbgraderGradebook:
     url: str                     # SQLAlchemy URL of nbgrader's database
     course_id: str | None        # None: nbgrader's default
     students: dict[str, Path]    # kit's student name -> submitted/<nbgrader id>/
+    course: Path                 # the folder that holds submitted/ (and autograded/)
 
 
 def resolve(given: str, submissions: Path) -> NbgraderGradebook:
@@ -50,7 +56,7 @@ def resolve(given: str, submissions: Path) -> NbgraderGradebook:
         raise NotAnNbgraderGradebook(f"--nbgrader-gradebook needs nbgrader's layout, and {submissions} is not: "
                                      "give COURSE/submitted/ (what `nbgrader collect` fills) or the course folder")
     course = _submitted_folder(submissions).parent
-    book = NbgraderGradebook(_url(given, course), _setting(course, "course_id"), students)
+    book = NbgraderGradebook(_url(given, course), _setting(course, "course_id"), students, course)
     _open(book).close()
     return book
 
@@ -114,9 +120,10 @@ class Written:
                 f"in {', '.join(self.chapters) or 'no assignment (nobody handed in a graded chapter)'}")
 
 
-def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[str]) -> Written:
+def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[str], workspace: Path) -> Written:
     """Write the kit's scores (`rows`: the kit gradebook's `rows()`) of the chapters in
-    `chapter_list` that each student handed in."""
+    `chapter_list` that each student handed in, and mark them autograded as nbgrader does
+    (`autograded/<id>/chN/`: what was graded, from `workspace`, and the submission's timestamp)."""
     handed_in = {row["student"]: [ch for ch in chapter_list if _handed_in(book, row["student"], ch)]
                  for row in rows}
     chapters = tuple(ch for ch in chapter_list if any(ch in chs for chs in handed_in.values()))
@@ -127,8 +134,9 @@ def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[s
             _assignment(gb, chapter, _exercises_of(rows, chapter))
         for row in rows:
             for chapter in handed_in[row["student"]]:
-                written.grades += _submission(gb, chapter, book.students[row["student"]].name,
-                                              _exercises_of([row], chapter))
+                handed = book.students[row["student"]] / chapter
+                written.grades += _submission(gb, chapter, handed, _exercises_of([row], chapter))
+                _autograded(book.course, handed, workspace / row["student"] / chapter)
             written.students += bool(handed_in[row["student"]])
     finally:
         gb.close()
@@ -154,13 +162,15 @@ def _assignment(gb, chapter: str, exercises: dict[str, dict]):
         gb.update_or_create_grade_cell(exercise, notebook, chapter, max_score=e["max_score"], cell_type="code")
 
 
-def _submission(gb, chapter: str, student_id: str, exercises: dict[str, dict]) -> int:
-    """The student's submission of chN with an auto_score per exercise; returns how many grades."""
+def _submission(gb, chapter: str, handed: Path, exercises: dict[str, dict]) -> int:
+    """The student's submission of chN (`handed`: submitted/<id>/chN/), with its timestamp and an
+    auto_score per exercise; returns how many grades."""
     from nbgrader.api import Grade, MissingEntry, SubmittedNotebook
 
     notebook = chapter   # its one notebook: named as the chapter's, chN.ipynb
+    student_id = handed.parent.name
     gb.update_or_create_student(student_id)
-    submission = gb.update_or_create_submission(chapter, student_id)
+    submission = gb.update_or_create_submission(chapter, student_id, timestamp=_timestamp(handed))
     try:
         graded = gb.find_submission_notebook(notebook, chapter, student_id)
     except MissingEntry:    # the submission was made before the notebook was (not by this module)
@@ -176,3 +186,29 @@ def _submission(gb, chapter: str, student_id: str, exercises: dict[str, dict]) -
         grade.needs_manual_grade = False
     gb.db.commit()
     return len(exercises)
+
+
+def _timestamp(handed: Path):
+    """When the submission was made, as nbgrader's collect left it (timestamp.txt; None if none).
+    formgrader takes a submission for autograded when the database has this same time."""
+    from nbgrader.utils import parse_utc
+
+    path = handed / TIMESTAMP
+    try:
+        return parse_utc(path.read_text().strip()) if path.is_file() else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _autograded(course: Path, handed: Path, graded: Path):
+    """`autograded/<id>/chN/`, what formgrader looks for to show a submission as graded (nbgrader's
+    autograde writes it): the module files as they were graded (`chN/<module>.py`, the kit's safe
+    copies) and the submission's timestamp.txt. Rewritten whole at every run."""
+    folder = course / "autograded" / handed.parent.name / handed.name
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+    (folder / handed.name).mkdir(parents=True)
+    for module in sorted(graded.glob("*.py")):
+        shutil.copyfile(module, folder / handed.name / module.name)
+    if (handed / TIMESTAMP).is_file() and not (handed / TIMESTAMP).is_symlink():
+        shutil.copyfile(handed / TIMESTAMP, folder / TIMESTAMP)
