@@ -198,11 +198,17 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         _write_csv(book, out, chapter_list)
         summary.lines = _summary_lines(book, chapter_list, summary)
         if nbgrader_book:
-            from autograder.nbgrader_gradebook import write_scores
-
-            written = write_scores(nbgrader_book, book.rows(), chapter_list, out / ".workspace")
-            summary.lines.append(written.line(nbgrader_book.url))
+            summary.lines.append(_into_nbgrader(nbgrader_book, book, chapter_list, out))
     return summary
+
+
+def _into_nbgrader(nbgrader_book, book: Gradebook, chapter_list: list[str], out: Path) -> str:
+    from autograder.nbgrader_gradebook import NotAnNbgraderGradebook, write_scores
+
+    try:
+        return write_scores(nbgrader_book, book.rows(), chapter_list, out / ".workspace").line(nbgrader_book.url)
+    except NotAnNbgraderGradebook as exc:
+        raise CannotGrade(f"graded ({out} holds the grades), but {exc}") from None
 
 
 def nbgrader_target(run: RunSettings, submissions: Path):

@@ -187,14 +187,18 @@ def _students_root(submissions_dir: Path) -> Path:
     return submissions_dir
 
 
-def nbgrader_students(submissions_dir: Path) -> dict[str, Path] | None:
-    """Who handed in what, when SUBMISSIONS is in nbgrader's layout: the name each student is
-    graded under (as `ingest` names them) -> their folder `submitted/<student id>/` (its name is
-    nbgrader's student id; its chN/ folders are the chapters handed in). None in any other layout."""
+def nbgrader_submitted(submissions_dir: Path) -> Path | None:
+    """nbgrader's `submitted/` folder when SUBMISSIONS is in nbgrader's layout (it, or the course
+    folder that holds it); None in any other layout."""
     root = _students_root(Path(submissions_dir))
-    if root.name != "submitted":
-        return None
-    folders = dict(_student_entries(root, quiet=True))
+    return root if root.name == "submitted" else None
+
+
+def nbgrader_students(submitted: Path) -> dict[str, Path]:
+    """Who handed in what in nbgrader's `submitted/`: the name each student is graded under (as
+    `ingest` names them) -> their folder `submitted/<student id>/` (its name is nbgrader's student
+    id; its chN/ folders are the chapters handed in)."""
+    folders = dict(_student_entries(submitted, quiet=True))
     names = _unique_names({entry: _stem(entry) for entry in folders})
     return {names[entry]: path for entry, path in folders.items() if path.is_dir()}
 

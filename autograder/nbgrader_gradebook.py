@@ -21,8 +21,11 @@ holding the module files as they were graded.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,24 +49,19 @@ class NbgraderGradebook:
 def resolve(given: str, submissions: Path) -> NbgraderGradebook:
     """The database of `--nbgrader-gradebook given` ("" when given no value) for a class in
     `submissions`, opened once to be sure it is one: NotAnNbgraderGradebook otherwise."""
-    from autograder.ingest import nbgrader_students
+    from autograder.ingest import nbgrader_students, nbgrader_submitted
 
     if importlib.util.find_spec("nbgrader") is None:
         raise NotAnNbgraderGradebook("--nbgrader-gradebook needs nbgrader, which is not installed here: "
                                      "`pip install nbgrader` (or the kit's [author] extra), then grade again")
-    students = nbgrader_students(submissions)
-    if students is None:
+    submitted = nbgrader_submitted(submissions)
+    if submitted is None:
         raise NotAnNbgraderGradebook(f"--nbgrader-gradebook needs nbgrader's layout, and {submissions} is not: "
                                      "give COURSE/submitted/ (what `nbgrader collect` fills) or the course folder")
-    course = _submitted_folder(submissions).parent
-    book = NbgraderGradebook(_url(given, course), _setting(course, "course_id"), students, course)
+    course = submitted.resolve().parent
+    book = NbgraderGradebook(_url(given, course), _setting(course, "course_id"), nbgrader_students(submitted), course)
     _open(book).close()
     return book
-
-
-def _submitted_folder(submissions: Path) -> Path:
-    submissions = Path(submissions).resolve()
-    return submissions if submissions.name == "submitted" else submissions / "submitted"
 
 
 def _url(given: str, course: Path) -> str:
@@ -99,12 +97,29 @@ def _open(book: NbgraderGradebook):
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        return Gradebook(book.url, **({"course_id": book.course_id} if book.course_id else {}))
+        with _alembic_on_path():
+            return Gradebook(book.url, **({"course_id": book.course_id} if book.course_id else {}))
     except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise NotAnNbgraderGradebook(f"--nbgrader-gradebook: {book.url} cannot be opened as nbgrader's gradebook "
                                      f"({reason}); give the course folder, its gradebook.db, or a database URL"
                                      ) from None
+
+
+@contextlib.contextmanager
+def _alembic_on_path():
+    """nbgrader runs the `alembic` command when it makes a new database: when PATH has none (the
+    kit's venv used without activating it), the one installed beside this Python."""
+    beside = Path(sys.executable).parent
+    if shutil.which("alembic") or not (beside / "alembic").is_file():
+        yield
+        return
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = f"{beside}{os.pathsep}{path}"
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = path
 
 
 # ------------------------------------------------------------------ writing
@@ -124,13 +139,15 @@ def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[s
     """Write the kit's scores (`rows`: the kit gradebook's `rows()`) of the chapters in
     `chapter_list` that each student handed in, and mark them autograded as nbgrader does
     (`autograded/<id>/chN/`: what was graded, from `workspace`, and the submission's timestamp)."""
+    from nbgrader.api import InvalidEntry
+    from sqlalchemy.exc import SQLAlchemyError
+
     handed_in = {row["student"]: [ch for ch in chapter_list if _handed_in(book, row["student"], ch)]
                  for row in rows}
-    chapters = tuple(ch for ch in chapter_list if any(ch in chs for chs in handed_in.values()))
-    written = Written(chapters=chapters)
+    written = Written(chapters=tuple(ch for ch in chapter_list if any(ch in chs for chs in handed_in.values())))
     gb = _open(book)
     try:
-        for chapter in chapters:
+        for chapter in written.chapters:
             _assignment(gb, chapter, _exercises_of(rows, chapter))
         for row in rows:
             for chapter in handed_in[row["student"]]:
@@ -138,6 +155,10 @@ def write_scores(book: NbgraderGradebook, rows: list[dict], chapter_list: list[s
                 written.grades += _submission(gb, chapter, handed, _exercises_of([row], chapter))
                 _autograded(book.course, handed, workspace / row["student"] / chapter)
             written.students += bool(handed_in[row["student"]])
+    except (InvalidEntry, SQLAlchemyError, OSError) as exc:   # e.g. the database locked, a disk full
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise NotAnNbgraderGradebook(f"nbgrader's gradebook {book.url} could not be written ({reason}): "
+                                     "run the same command again (nothing is graded twice)") from None
     finally:
         gb.close()
     return written

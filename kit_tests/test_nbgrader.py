@@ -138,6 +138,8 @@ def test_formgrader_shows_them_as_autograded_submissions(course):
              for sub in api.get_submissions(CHAPTER)}
     assert shown == {"alice": (True, full, full, False), "bob": (True, 0, full, False)}
     assert api.get_submission(CHAPTER, "alice")["timestamp"] is not None
+    assert {student["id"]: (student["score"], student["max_score"]) for student in api.get_students()} == \
+        {"alice": (full, full), "bob": (0, full)}                       # Manage Students
     assert sorted(p.name for p in (course.root / "autograded" / "alice" / CHAPTER / CHAPTER).iterdir()) == \
         sorted(f"{module}.py" for module in chapter_modules(CHAPTER))
 
@@ -186,3 +188,13 @@ def test_without_nbgrader_the_option_says_how_to_get_it(tmp_path, monkeypatch):
                         lambda name, *a: None if name == "nbgrader" else find_spec(name, *a))
     with pytest.raises(NotAnNbgraderGradebook, match=r"needs nbgrader, which is not installed here: `pip install"):
         resolve("", a_class(tmp_path / "course" / "submitted", "alice"))
+
+
+def test_a_course_without_a_gradebook_gets_one_even_where_alembic_is_not_on_path(tmp_path, monkeypatch):
+    """nbgrader makes a new database with its `alembic` command: the venv's, unactivated, serves."""
+    from autograder.nbgrader_gradebook import resolve
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    book = resolve("", a_class(tmp_path / "course" / "submitted", "alice"))
+    assert book.url == f"sqlite:///{tmp_path / 'course' / 'gradebook.db'}"
+    assert students_in(tmp_path / "course" / "gradebook.db") == []
