@@ -20,6 +20,7 @@ pytest.importorskip("nbgrader")
 
 CHAPTER = "ch3"     # the quickest chapter to grade on the solutions (~25 s on one core)
 POINTS = {ex.id: ex.points for ex in chapter_exercises(CHAPTER)}
+FIRST = next(iter(POINTS))
 
 
 def nbgrader(cwd: Path, *args) -> str:
@@ -69,6 +70,12 @@ def grades_in(database: Path) -> dict[tuple[str, str], tuple[float, float]]:
         return found
 
 
+def gradebook(course: NbgraderCourse):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", "course")
+
+
 def students_in(database: Path) -> list[str]:
     from nbgrader.api import Gradebook
 
@@ -91,11 +98,16 @@ def course(tmp_path_factory):
     hand_in(tmp / "bob", exchange, "bob", solved=False)
     nbgrader(course.root, "collect", CHAPTER)
     assert students_in(course.root / "gradebook.db") == []      # collect made the database, but adds nobody
+    with gradebook(course) as gb:
+        gb.add_student("alice", first_name="Alice")              # one the instructor entered; bob is new
     start = time.monotonic()
     graded = run_autograder("grade", course.root / "submitted", "--out", tmp / "grades", "--chapter", CHAPTER,
                             "--jobs", "2", "--nbgrader-gradebook")
     seconds = time.monotonic() - start
     first = grades_in(course.root / "gradebook.db")
+    with gradebook(course) as gb:                                 # the instructor overrides one in formgrader
+        gb.find_grade(FIRST, CHAPTER, CHAPTER, "bob").manual_score = 1
+        gb.db.commit()
     again = run_autograder("grade", course.root, "--out", tmp / "grades", "--chapter", CHAPTER,   # the course: the same
                            "--jobs", "2", "--nbgrader-gradebook")
     print(f"graded the class of two in {seconds:.1f} s")
@@ -106,7 +118,9 @@ def test_the_kit_scores_land_in_nbgraders_gradebook_one_grade_per_exercise(cours
     course, _, graded, _, first = course
     assert first == {**{("alice", ex): (points, points) for ex, points in POINTS.items()},
                      **{("bob", ex): (0, points) for ex, points in POINTS.items()}}
-    assert students_in(course.root / "gradebook.db") == ["alice", "bob"]
+    with gradebook(course) as gb:
+        assert sorted((student.id, student.first_name) for student in gb.students) == [("alice", "Alice"),
+                                                                                      ("bob", None)]
     assert f"nbgrader's gradebook sqlite:///{course.root / 'gradebook.db'}: {2 * len(POINTS)} grade(s) " \
            f"of 2 student(s) in {CHAPTER}" in graded.stdout
 
@@ -123,6 +137,8 @@ def test_grading_again_updates_and_adds_nothing(course):
     course, _, _, again, first = course
     assert "2 submission(s) already graded" in again.stderr
     assert grades_in(course.root / "gradebook.db") == first
+    with gradebook(course) as gb:
+        assert gb.find_grade(FIRST, CHAPTER, CHAPTER, "bob").manual_score == 1   # the instructor's stays
 
 
 def test_formgrader_shows_them_as_autograded_submissions(course):
@@ -136,10 +152,10 @@ def test_formgrader_shows_them_as_autograded_submissions(course):
     api = NbGraderAPI(coursedir=CourseDirectory(root=str(course.root), course_id="course"))
     shown = {sub["student"]: (sub["autograded"], sub["score"], sub["max_score"], sub["needs_manual_grade"])
              for sub in api.get_submissions(CHAPTER)}
-    assert shown == {"alice": (True, full, full, False), "bob": (True, 0, full, False)}
+    assert shown == {"alice": (True, full, full, False), "bob": (True, 1, full, False)}   # 1: his manual score
     assert api.get_submission(CHAPTER, "alice")["timestamp"] is not None
     assert {student["id"]: (student["score"], student["max_score"]) for student in api.get_students()} == \
-        {"alice": (full, full), "bob": (0, full)}                       # Manage Students
+        {"alice": (full, full), "bob": (1, full)}                       # Manage Students
     assert sorted(p.name for p in (course.root / "autograded" / "alice" / CHAPTER / CHAPTER).iterdir()) == \
         sorted(f"{module}.py" for module in chapter_modules(CHAPTER))
 
