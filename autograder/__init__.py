@@ -13,7 +13,8 @@ Data flow, one module per step (the README's "The engine" table says the same):
     -> pytest_plugin (the hidden suites' fixtures and hooks; compare: trusted comparisons;
        probes, suite_helpers: what suites share) driven by suites
     -> outcomes + score (the results model) -> gradebook (SQLite) -> report (table,
-       results.json, feedback, grades.csv) and class_summary (the class: printed lines, summary.html)
+       results.json, feedback, grades.csv) and class_summary (the class: printed lines, summary.html);
+       with --nbgrader-gradebook, nbgrader_gradebook (the scores in nbgrader's gradebook, through its API)
 
   commands (cli.py parses; `autograder X` lives in X.py): check, grade, mutants, generate,
   new, merge, gradescope. public_conftest.py becomes the students' assignments/conftest.py.

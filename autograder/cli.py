@@ -5,6 +5,7 @@
     autograder mutants [ch2 ...] [--module M]     prove every known mistake is caught
     autograder new chN.module.name                scaffold a new exercise's files
     autograder grade SUBMISSIONS --out OUT [--jobs N] [--regrade] [--chapter ch2] [--shard K/N]
+                     [--nbgrader-gradebook [DB]]
     autograder merge SHARD_OUT... --out OUT       join the outputs of `grade --shard K/N`
     autograder gradescope OUT.zip [--chapter ch6] [--wheelhouse DIR]   Gradescope's autograder bundle
     autograder release [ch2 ...] --out DIR | --nbgrader COURSE   what students get: stubs, public tests
@@ -159,7 +160,7 @@ def cmd_grade(args) -> int:
         summary = grade(args.submissions, args.out, jobs=args.jobs, regrade=args.regrade,
                         chapter_list=args.chapter, submission_seconds=args.submission_seconds,
                         shard=args.shard, backend=args.backend if args.backend == "local"
-                        else f"docker:{args.image}", unsafe=args.unsafe)
+                        else f"docker:{args.image}", unsafe=args.unsafe, nbgrader_gradebook=args.nbgrader_gradebook)
     except KeyboardInterrupt:
         return 130
     except CannotGrade as exc:
@@ -357,7 +358,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("grade", **about(
         "grade a class: every student's code runs walled in; writes grades.csv, a gradebook and feedback",
         "grade examples/submissions --out grades/",
-        "grade SUBMISSIONS/ --out grades/ --chapter ch2 --jobs 8"))
+        "grade SUBMISSIONS/ --out grades/ --chapter ch2 --jobs 8",
+        "grade ~/course/submitted --out grades/ --chapter ch2 --nbgrader-gradebook   # formgrader shows them"))
     p.add_argument("submissions", type=Path, help="one folder or .zip per student, or nbgrader's submitted/")
     p.add_argument("--out", type=Path, required=True, help="where results, feedback, CSV and gradebook go")
     p.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: cores)")
@@ -374,6 +376,11 @@ def main(argv=None) -> int:
     p.add_argument("--unsafe", action="store_true",
                    help="grade even where student code cannot be walled in (no root, no Landlock, no "
                         "system-call filter): only for a class you trust")
+    p.add_argument("--nbgrader-gradebook", nargs="?", const="", metavar="DB",
+                   help="also write the scores into nbgrader's gradebook, one grade per exercise, for formgrader "
+                        "(SUBMISSIONS: COURSE/submitted/). DB: a course folder (its gradebook.db), an SQLite "
+                        "file or a database URL; without DB: the course that holds submitted/ (the db_url of "
+                        "its nbgrader_config.py, else COURSE/gradebook.db)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("gradescope", **about(

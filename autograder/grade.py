@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.class_summary import summarize, summary_lines, write_summary_page
@@ -138,10 +138,14 @@ def _status(results: list[ExerciseResult], info: dict) -> str:
 
 def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool = False,
           chapter_list: list[str] | None = None, submission_seconds: float = 900,
-          shard: tuple[int, int] | None = None, backend: str = "local", unsafe: bool = False) -> Summary:
+          shard: tuple[int, int] | None = None, backend: str = "local", unsafe: bool = False,
+          nbgrader_gradebook: str | None = None) -> Summary:
     out = Path(out).resolve()
     chapter_list = chapter_list or chapters()
     check_request(Path(submissions), out, chapter_list)
+    run = RunSettings(sandbox=True, backend=backend, submission_seconds=submission_seconds,
+                      nbgrader_gradebook=nbgrader_gradebook)
+    nbgrader_book = nbgrader_target(run, Path(submissions))
 
     import torch
 
@@ -178,9 +182,8 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_grading_process) as pool:
-            futures = {pool.submit(grade_submission, RunSettings(
-                           submission=s.root, sandbox=True, backend=backend, submission_seconds=submission_seconds),
-                           chapter_list): s for s in todo}
+            futures = {pool.submit(grade_submission, replace(run, submission=s.root), chapter_list): s
+                       for s in todo}
             try:
                 for future in cf.as_completed(futures):
                     sub = futures[future]
@@ -198,7 +201,30 @@ def grade(submissions: Path, out: Path, jobs: int | None = None, regrade: bool =
         whole_class = summarize(book.rows(), chapter_list)
         write_summary_page(out, whole_class)
         summary.lines = summary_lines(whole_class, summary.graded, summary.skipped)
+        if nbgrader_book:
+            summary.lines.append(_into_nbgrader(nbgrader_book, book, chapter_list, out))
     return summary
+
+
+def _into_nbgrader(nbgrader_book, book: Gradebook, chapter_list: list[str], out: Path) -> str:
+    from autograder.nbgrader_gradebook import NotAnNbgraderGradebook, write_scores
+
+    try:
+        return write_scores(nbgrader_book, book.rows(), chapter_list, out / ".workspace").line(nbgrader_book.url)
+    except NotAnNbgraderGradebook as exc:
+        raise CannotGrade(f"graded ({out} holds the grades), but {exc}") from None
+
+
+def nbgrader_target(run: RunSettings, submissions: Path):
+    """nbgrader's gradebook of --nbgrader-gradebook, checked before anything is graded (None without it)."""
+    if run.nbgrader_gradebook is None:
+        return None
+    from autograder.nbgrader_gradebook import NotAnNbgraderGradebook, resolve
+
+    try:
+        return resolve(run.nbgrader_gradebook, submissions)
+    except NotAnNbgraderGradebook as exc:
+        raise CannotGrade(str(exc)) from None
 
 
 def _record(book, out, sub: Submission, digest, results, info, summary: Summary):

@@ -187,6 +187,22 @@ def _students_root(submissions_dir: Path) -> Path:
     return submissions_dir
 
 
+def nbgrader_submitted(submissions_dir: Path) -> Path | None:
+    """nbgrader's `submitted/` folder when SUBMISSIONS is in nbgrader's layout (it, or the course
+    folder that holds it); None in any other layout."""
+    root = _students_root(Path(submissions_dir))
+    return root if root.name == "submitted" else None
+
+
+def nbgrader_students(submitted: Path) -> dict[str, Path]:
+    """Who handed in what in nbgrader's `submitted/`: the name each student is graded under (as
+    `ingest` names them) -> their folder `submitted/<student id>/` (its name is nbgrader's student
+    id; its chN/ folders are the chapters handed in)."""
+    folders = dict(_student_entries(submitted, quiet=True))
+    names = _unique_names({entry: _stem(entry) for entry in folders})
+    return {names[entry]: path for entry, path in folders.items() if path.is_dir()}
+
+
 def _student_entries(root: Path, quiet: bool = False) -> list[tuple[str, Path]]:
     """(entry name, path) of each student folder or .zip, by name; the rest is logged (unless
     `quiet`) and skipped."""

@@ -23,7 +23,8 @@ the same, and `nbgrader_config.py` is written when the course has none. nbgrader
 are not notebooks verbatim from source/ to release/ (`generate_assignment`, which refuses a folder
 without a notebook anyway), so source/ never holds a solution. `nbgrader release_assignment chN`
 hands release/chN/ out; `nbgrader collect chN` brings `submitted/<student>/chN/` back for
-`autograder grade COURSE` (ingest finds `chN/<module>.py` under the wrapper folder).
+`autograder grade COURSE` (ingest finds `chN/<module>.py` under the wrapper folder; with
+`--nbgrader-gradebook` the scores go into the course's gradebook too: nbgrader_gradebook.py).
 
 A folder release writes must be new, empty, or one it wrote before (it holds selfcheck.py): release
 replaces its own output and refuses to touch anything else.

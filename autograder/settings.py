@@ -18,3 +18,6 @@ class RunSettings:
     exercise: str | None = None          # run only this exercise's tests
     stop_at_first_failure: bool = False
     seed_offset: int = 0                 # moves every random case's seed (suite_helpers.case_seed)
+    # grade: nbgrader's gradebook that receives the scores, as --nbgrader-gradebook gives it ("": the
+    # course that holds SUBMISSIONS; a database URL, a course folder or an SQLite file: nbgrader_gradebook.py)
+    nbgrader_gradebook: str | None = None

@@ -1,6 +1,6 @@
 """`autograder release`: the student bundle holds the stubs, the public tests and what they need,
-runs with pytest alone (the kit not importable), and reveals no answer; nbgrader's course layout
-goes through nbgrader's own release, fetch, submit and collect, and back into `autograder grade`."""
+runs with pytest alone (the kit not importable), and reveals no answer. (nbgrader's course layout,
+through nbgrader's own commands and back into `autograder grade`: test_nbgrader.py.)"""
 import ast
 import hashlib
 import os
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import run_autograder
 
-from autograder.layout import KIT, NbgraderCourse, StudentBundle
+from autograder.layout import KIT, StudentBundle
 
 CHAPTERS = ["ch2", "ch6"]
 
@@ -188,35 +188,3 @@ def test_release_replaces_its_own_output(bundle):
     (bundle.root / "ch2" / "activations.py").write_text("stale")
     run_autograder("release", *CHAPTERS, "--out", bundle.root)
     assert (bundle.root / "ch2" / "activations.py").read_bytes() == KIT.stub("ch2", "activations").read_bytes()
-
-
-def nbgrader(cwd: Path, *args) -> str:
-    """`nbgrader ARGS` as a user with the venv active runs it (its gradebook calls `alembic`)."""
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env=env)
-    assert proc.returncode == 0, f"nbgrader {' '.join(map(str, args))}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-    return proc.stdout + proc.stderr
-
-
-def test_an_nbgrader_course_hands_the_chapter_out_and_collects_it_for_grading(tmp_path):
-    pytest.importorskip("nbgrader")
-    from autograder.ingest import ingest
-
-    course, exchange, alice = NbgraderCourse(tmp_path / "course"), tmp_path / "exchange", tmp_path / "alice"
-    config = f"c = get_config()\nc.CourseDirectory.course_id = 'course'\nc.Exchange.root = {str(exchange)!r}\n"
-    for where in (course.root, alice):
-        where.mkdir()
-        (where / "nbgrader_config.py").write_text(config)
-    run_autograder("release", "ch2", "--nbgrader", course.root)
-    assert course.config.read_text() == config                         # the course's own is kept
-    assert files_under(course.source("ch2")) == files_under(course.release("ch2"))
-    assert "ch2/activations.py" in files_under(course.release("ch2"))
-    assert "Released as: course ch2" in nbgrader(course.root, "release_assignment", "ch2")
-    nbgrader(alice, "fetch_assignment", "ch2")
-    shutil.copy(KIT.solution("ch2", "activations"), alice / "ch2" / "ch2" / "activations.py")
-    nbgrader(alice, "submit", "ch2")
-    nbgrader(course.root, "collect", "ch2")
-    (student,) = ingest(course.root, tmp_path / "workspace")
-    assert "ch2/activations.py" in student.files
-    assert (student.root / "ch2" / "activations.py").read_bytes() == KIT.solution("ch2", "activations").read_bytes()
