@@ -144,7 +144,7 @@ def cmd_mutants(args) -> int:
     chapter_list = known_chapters(args.chapters) or chapters()
     if args.module:
         known_module(args.module, chapter_list)
-    return 1 if prove_caught(chapter_list, args.module) else 0
+    return 1 if prove_caught(chapter_list, args.module, args.jobs) else 0
 
 
 def cmd_new(args) -> int:
@@ -347,6 +347,7 @@ def main(argv=None) -> int:
         "mutants ch6 --module attention"))
     p.add_argument("chapters", nargs="*", help="chapters (default: all)")
     p.add_argument("--module", help="only the mutants of this module")
+    p.add_argument("--jobs", type=int, default=None, help="mutants tried at once (default: cores)")
     p.set_defaults(func=cmd_mutants)
 
     p = sub.add_parser("new", **about(

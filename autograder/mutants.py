@@ -102,24 +102,37 @@ def mutant_submission(mutant: Mutant) -> Path:
     return root
 
 
-def prove_caught(chapter_list: list[str], module: str | None = None) -> int:
-    """Run each mutant against its own exercise's tests, print a verdict per mutant, and return
-    how many escaped or were caught without their hint."""
+def prove_caught(chapter_list: list[str], module: str | None = None, jobs: int | None = None) -> int:
+    """Run each mutant against its own exercise's tests (`jobs` processes at once, default: one per
+    core), print a verdict per mutant in catalogue order, and return how many escaped or were caught
+    without their hint."""
+    mutants = [m for chapter in chapter_list for m in all_mutants(chapter) if not module or m.module == module]
+    submissions = [mutant_submission(m) for m in mutants]     # made here: removed when this process exits
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(mutants) or 1))
+    if jobs == 1:
+        verdicts = map(verdict, mutants, submissions)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        pool = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        verdicts = pool.map(verdict, mutants, submissions)
+    escaped = 0
+    for mutant, said in zip(mutants, verdicts):
+        escaped += said != "caught, hint shown"
+        print(f"{mutant.exercise:<44} {mutant.id:<40} {said}", flush=True)
+    if jobs > 1:
+        pool.shutdown()
+    print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
+    return escaped
+
+
+def verdict(mutant: Mutant, submission: Path) -> str:
+    """"caught, hint shown", "caught, hint NOT shown" or "ESCAPED": the mutant's exercise's tests on it."""
     from autograder.settings import RunSettings
     from autograder.suites import run_hidden
 
-    escaped = 0
-    for chapter in chapter_list:
-        for mutant in all_mutants(chapter):
-            if module and mutant.module != module:
-                continue
-            settings = RunSettings(submission=mutant_submission(mutant), exercise=mutant.exercise,
-                                   stop_at_first_failure=True)
-            failed = [o for o in run_hidden(chapter, settings) if o.outcome.failed]
-            named = any(o.hint == mutant.hint for o in failed)
-            verdict = ("caught, hint shown" if failed and named else
-                       "caught, hint NOT shown" if failed else "ESCAPED")
-            escaped += verdict != "caught, hint shown"
-            print(f"{mutant.exercise:<44} {mutant.id:<40} {verdict}")
-    print("every mutant caught and named" if not escaped else f"{escaped} mutant(s) escaped or unnamed")
-    return escaped
+    settings = RunSettings(submission=submission, exercise=mutant.exercise, stop_at_first_failure=True)
+    failed = [o for o in run_hidden(mutant.chapter, settings) if o.outcome.failed]
+    named = any(o.hint == mutant.hint for o in failed)
+    return "caught, hint shown" if failed and named else "caught, hint NOT shown" if failed else "ESCAPED"

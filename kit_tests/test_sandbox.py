@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -159,6 +160,33 @@ def test_nothing_a_worker_makes_outlives_it(pool, tmp_path):
     pool.release(sub_runner.submission)
     assert not workdir.exists()
     assert not Path(f"/dev/shm/{mark}").exists()
+
+
+DIES_WITH_A_WORKER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from autograder.sandbox import Isolation
+from autograder.sandbox.zygote import Zygote
+zygote = Zygote(Isolation.best_available(cuda=False))
+pid, _, workdir = zygote.spawn()
+print(zygote.base, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_grading_process_killed_outright_leaves_no_sandbox_folder():
+    """SIGKILL gives the grader no chance to clean up: its zygote, told by the kernel, kills the
+    workers and removes their folder itself (many such folders had piled up in /tmp)."""
+    grader = subprocess.Popen([sys.executable, "-c", DIES_WITH_A_WORKER, str(KIT.root)], stdout=subprocess.PIPE,
+                              text=True)
+    base = Path(grader.stdout.readline().strip())
+    assert base.name.startswith("autograder-sandbox-") and base.is_dir()
+    grader.kill()
+    grader.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while base.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not base.exists()
 
 
 def test_a_locked_folder_is_removed_without_root():

@@ -18,6 +18,8 @@ from autograder.sandbox import inside, seccomp
 from autograder.sandbox.isolation import Isolation, Limits
 from autograder.sandbox.walls import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, _libc, enter_sandbox
 
+BASE_PREFIX = "autograder-sandbox-"     # the folder of one zygote's workers, in the temp folder
+
 # What a worker runs unless told otherwise: the probes of the hidden suites (inside.py says how).
 DEFAULT_SERVICE = "autograder.runner:ProbeService"
 IMAGE_KIT_ROOT = "/opt/kit"            # where the Dockerfile puts the kit
@@ -115,10 +117,34 @@ def zygote_main(control_fd: int, service: str):
     except seccomp.Unavailable:
         syscall_filter = None       # Isolation.seccomp says so; `grade` refused unless --unsafe
 
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The grading process may die without closing us (killed, out of memory): we are told with
+    # SIGTERM, and leave as on a normal close: no worker left, and no sandbox folder in /tmp.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
     control = socket.socket(fileno=control_fd)
     live: set[int] = set()
+    try:
+        _serve(control, live, make_service, syscall_filter)
+    finally:
+        for pid in list(live):
+            _kill_tree(pid, live)
+        _remove_our_base_folder()
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(0)
+
+
+def _remove_our_base_folder():
+    """The grading process removes the base folder after a normal close; when it died, nobody else will.
+    We run in it (Zygote.__init__); a working folder not named like one is never touched."""
+    base = Path.cwd()
+    if base.name.startswith(BASE_PREFIX):
+        remove_tree(base)
+
+
+def _serve(control: socket.socket, live: set[int], make_service, syscall_filter):
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
@@ -131,6 +157,7 @@ def zygote_main(control_fd: int, service: str):
             iso = Isolation(**{**request["isolation"], "limits": Limits(**request["isolation"]["limits"])})
             pid = os.fork()
             if pid == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 control.close()
                 try:
                     enter_sandbox(iso, Path(request["workdir"]), fds[0], syscall_filter)
@@ -151,7 +178,7 @@ class Zygote:
 
     def __init__(self, isolation: Isolation, image: str | None = None, service: str = DEFAULT_SERVICE):
         self.isolation, self.service = isolation, service
-        self.base = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+        self.base = Path(tempfile.mkdtemp(prefix=BASE_PREFIX))
         os.chmod(self.base, 0o711)
         self.container = None
         if image:
