@@ -22,7 +22,7 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder.config import load_exercises
 from autograder.generate import NOTEBOOK_TOOLS
-from autograder.layout import KIT
+from autograder.layout import KIT, notebook_path
 from autograder.notebooks import SETUP, BadNotebookSource, notebook_json, split_cells
 from autograder.release import public_test_support
 
@@ -55,7 +55,7 @@ def lay_out_bundle(folder: Path, chapter: str, code: Path) -> Path:
         shutil.copy(path, folder / chapter / path.name)
     if (code / "data").is_dir():
         shutil.copytree(code / "data", folder / chapter / "data")
-    notebook = folder / KIT.notebook(chapter).relative_to(KIT.assignments)
+    notebook = folder / notebook_path(chapter)
     shutil.copy(KIT.notebook(chapter), notebook)
     return notebook
 
