@@ -62,11 +62,14 @@ def lay_out_bundle(folder: Path, chapter: str, code: Path) -> Path:
 
 def execute(chapter: str, path: Path) -> Run:
     """Run the notebook at `path` top to bottom in its folder, as Jupyter's "Run all" does: it stops at
-    the first cell that fails. The kernel cannot import the kit (no PYTHONPATH), as a student's."""
+    the first cell that fails. As in a student's environment, the kernel cannot import the kit (no
+    PYTHONPATH) and its public tests' pytest loads no plugin a bundle does not install (the kit's
+    venv has hypothesis', over a second to import in every public_tests cell)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     start, error = time.perf_counter(), None
     try:
         client.execute(env=env)
