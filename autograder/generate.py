@@ -1,8 +1,10 @@
 """Stubs from solutions: `solutions/chN/*.py` -> `assignments/chN/*.py`.
 
 Public tests (`solutions/chN/test_*.py`) are copied as they are, and
-`autograder/public_conftest.py` becomes `assignments/conftest.py`, and the
-demo class (`examples/submissions/`) is the solutions' modules with each
+`autograder/public_conftest.py` becomes `assignments/conftest.py`,
+`autograder/public_notebook_tools.py` `assignments/notebook_tools.py`, a chapter's
+notebook source `solutions/chN/chN_notebook.md` its notebook `assignments/chN/chN.ipynb`
+(notebooks.py), and the demo class (`examples/submissions/`) is the solutions' modules with each
 student's changes from `examples/demo_class.toml`.
 
 Solution regions between `### BEGIN SOLUTION` and `### END SOLUTION` become
@@ -37,12 +39,15 @@ from pathlib import Path
 
 from autograder.config import load_exercises
 from autograder.layout import KIT, Layout
+from autograder.notebooks import notebook_json
 
 HEADER = "# Generated from solutions/ by `autograder generate`: fill in the parts marked YOUR CODE HERE.\n"
 CONFTEST = "conftest.py"            # in assignments/: public_conftest.py
 CHECKER = "forbidden_names.py"      # in assignments/, beside conftest.py (which runs it) and FORBIDDEN
 FORBIDDEN = "forbidden.toml"
-PUBLIC_TEST_SUPPORT = (CONFTEST, CHECKER, FORBIDDEN)   # what generate writes at the top of assignments/
+NOTEBOOK_TOOLS = "notebook_tools.py"   # in assignments/: public_notebook_tools.py, what the notebooks import
+# What generate writes at the top of assignments/ (for the public tests, and the notebooks)
+PUBLIC_TEST_SUPPORT = (CONFTEST, CHECKER, FORBIDDEN, NOTEBOOK_TOOLS)
 RECORD = ".generated.json"          # in every folder generate writes: what it wrote last
 WIDTH = 92                          # docstring paragraphs are wrapped to this many columns
 SHORT_PREFIXES = (("torch.nn.functional.", "F."), ("torch.nn.", "nn."))   # as the docstrings write them
@@ -219,7 +224,8 @@ def expected_stubs(layout: Layout = KIT) -> dict[Path, str]:
     assignments, solutions = layout.assignments, layout.solutions
     files = {assignments / CONFTEST: layout.public_conftest.read_text(),
              assignments / CHECKER: checker_source(),
-             assignments / FORBIDDEN: forbidden_table(layout)}
+             assignments / FORBIDDEN: forbidden_table(layout),
+             assignments / NOTEBOOK_TOOLS: layout.notebook_tools.read_text()}
     for source in sorted(solutions.glob("ch*/*.py")):
         chapter, module = source.parent.name, source.stem
         files[assignments / chapter / source.name] = stub_source(
@@ -227,6 +233,9 @@ def expected_stubs(layout: Layout = KIT) -> dict[Path, str]:
             module_header(layout, chapter, module), where=str(source.relative_to(layout.root)))
     for data in sorted(solutions.glob("ch*/data/*")):
         files[assignments / data.relative_to(solutions)] = data.read_text()
+    for chapter in layout.notebook_chapters():
+        source = layout.notebook_source(chapter)
+        files[layout.notebook(chapter)] = notebook_json(source.read_text(), str(source.relative_to(layout.root)))
     return files
 
 

@@ -4,6 +4,9 @@
     solutions/chN/<module>.py             the reference solutions, with BEGIN/END SOLUTION markers
     solutions/chN/test_<module>.py        public tests (copied into assignments/)
     solutions/chN/data/                   data files a chapter ships (copied too)
+    solutions/chN/chN_notebook.md         the chapter's notebook, as Markdown (notebooks.py)
+    assignments/chN/chN.ipynb             that notebook (generated; no outputs)
+    assignments/notebook_tools.py         what its first cell imports (from public_notebook_tools.py)
     assignments/chN/<module>.py           the stubs students fill in (generated)
     tests/chN/test_<module>.py            the hidden suite of a module
     tests/chN/reference/<module>.py       its torch-backed reference
@@ -35,6 +38,11 @@ def module_file(submission: Path, chapter: str, module: str) -> Path:
     return Path(submission) / module_path(chapter, module)
 
 
+def notebook_path(chapter: str) -> str:
+    """`chN/chN.ipynb`: where a chapter's notebook sits in assignments/ and in a bundle."""
+    return f"{chapter}/{chapter}.ipynb"
+
+
 class Layout:
     """Every path of a kit rooted at `root` (KIT: this one; a test may lay out another)."""
 
@@ -44,6 +52,7 @@ class Layout:
         self.engine = root / "autograder"
         self.public_conftest = self.engine / "public_conftest.py"
         self.student_selfcheck = self.engine / "selfcheck.py"     # a bundle's selfcheck.py
+        self.notebook_tools = self.engine / "public_notebook_tools.py"   # assignments/notebook_tools.py
         self.requirements = root / "requirements.txt"
         self.solutions = root / "solutions"
         self.assignments = root / "assignments"
@@ -61,10 +70,25 @@ class Layout:
 
     def handed_out(self, chapter: str) -> list[str]:
         """A chapter's files as students get them, relative to assignments/: what `generate` makes
-        from solutions/chN (its modules' stubs, public tests and scripts `chN/*.py`, its data `chN/data/*`)."""
+        from solutions/chN (its modules' stubs, public tests and scripts `chN/*.py`, its data `chN/data/*`,
+        its notebook `chN/chN.ipynb` when it has a source)."""
         folder = self.solutions / chapter
         sources = [*sorted(folder.glob("*.py")), *sorted(folder.glob("data/*"))]
-        return [p.relative_to(self.solutions).as_posix() for p in sources if p.is_file()]
+        notebook = [notebook_path(chapter)] if self.notebook_source(chapter).is_file() else []
+        return [p.relative_to(self.solutions).as_posix() for p in sources if p.is_file()] + notebook
+
+    def notebook_source(self, chapter: str) -> Path:
+        """The Markdown that `generate` turns into the chapter's notebook (notebooks.py says how)."""
+        return self.solutions / chapter / f"{chapter}_notebook.md"
+
+    def notebook(self, chapter: str) -> Path:
+        return self.assignments / notebook_path(chapter)
+
+    def notebook_chapters(self) -> list[str]:
+        """The chapters that have a notebook source, in order."""
+        sources = self.solutions.glob("ch*/ch*_notebook.md")
+        return sorted((p.parent.name for p in sources if p.name == f"{p.parent.name}_notebook.md"),
+                      key=lambda chapter: (len(chapter), chapter))
 
     def public_tests(self, chapter: str) -> list[Path]:
         """The public tests students run (`assignments/chN/test_*.py`)."""

@@ -4,11 +4,13 @@ The student bundle, a folder DIR and DIR.zip (whose top folder is DIR's name):
 
     README.md          set-up, the public tests, the self-check, what grading adds (written here)
     requirements.txt   torch (as the kit pins it), numpy, pytest: those lines of the kit's requirements.txt;
-                       matplotlib too when a chapter's script imports it (ch3's milestone plots with it)
+                       matplotlib too when a chapter's script imports it (ch3's milestone plots with it);
+                       with a chapter's notebook, what runs and opens it (NOTEBOOK_PACKAGES)
     pytest.ini         makes DIR pytest's rootdir: `pytest` alone runs every chapter
     selfcheck.py       autograder/selfcheck.py: the forbidden-name check, then the public tests
     conftest.py, ...   the code files `generate` writes at the top of assignments/ for the public tests
-    chN/               assignments/chN: stubs, public tests, scripts, data
+                       and the notebooks (notebook_tools.py)
+    chN/               assignments/chN: stubs, public tests, scripts, data, the notebook chN.ipynb
 
 From assignments/chN only the files `generate` makes are taken (layout.handed_out), with the
 `assignments/chN` they mention said as `chN`. Nothing else: no solutions, hidden suites,
@@ -38,12 +40,15 @@ import zipfile
 from pathlib import Path
 
 from autograder.config import chapter_modules
-from autograder.layout import KIT, NbgraderCourse, StudentBundle
+from autograder.layout import KIT, NbgraderCourse, StudentBundle, notebook_path
 
 STUDENT_PACKAGES = ("torch", "numpy", "pytest")   # what the public tests need; versions from requirements.txt
 # What a chapter's milestone script may import beyond those (grading never needs it): listed in the
 # bundle's requirements when a bundled chapter's script imports it.
 MILESTONE_PACKAGES = ("matplotlib",)
+# What a chapter's notebook needs: its plots, the kernel that runs it, and Jupyter to open it in
+# (a student who has their own Jupyter, or VS Code, needs only the first two).
+NOTEBOOK_PACKAGES = ("matplotlib", "ipykernel", "jupyterlab")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -55,15 +60,23 @@ class CannotRelease(ValueError):
 # ------------------------------------------------------------------ what is shipped
 
 def student_requirements(chapter_list: list[str]) -> str:
-    """The lines of the kit's requirements.txt that name a package students need, then the packages
-    of MILESTONE_PACKAGES that the chapters' scripts import."""
+    """The lines of the kit's requirements.txt that name a package students need, then NOTEBOOK_PACKAGES
+    when a chapter has a notebook, else the packages of MILESTONE_PACKAGES that the chapters' scripts import."""
     lines = [line.strip() for line in KIT.requirements.read_text().splitlines()]
     pins = "".join(f"{line}\n" for line in lines if line and not line.startswith("#")
                    and re.split(r"[\s<>=!~\[;]", line)[0] in STUDENT_PACKAGES)
     extra = sorted(set(MILESTONE_PACKAGES) & set().union(*map(imported_packages, chapter_list)))
     milestones = ("# The milestone scripts' plots (they train and print without it).\n"
                   + "".join(f"{name}\n" for name in extra)) if extra else ""
+    if with_notebooks(chapter_list):
+        milestones = ("# The notebooks: matplotlib draws their plots (and the milestone scripts'), ipykernel "
+                      "runs them, jupyterlab opens them.\n" + "".join(f"{name}\n" for name in NOTEBOOK_PACKAGES))
     return "# What the exercises and their public tests need; torch as at grading.\n" + pins + milestones
+
+
+def with_notebooks(chapter_list: list[str]) -> list[str]:
+    """The chapters among `chapter_list` that have a notebook."""
+    return [chapter for chapter in chapter_list if chapter in KIT.notebook_chapters()]
 
 
 def imported_packages(chapter: str) -> set[str]:
@@ -110,7 +123,7 @@ first, as below (on macOS and Windows, skip that line):
 
 runs a chapter's public tests in a few seconds; a function you have not written yet fails with one
 line that names it.
-
+{notebooks}
 ## Before you hand in
 
     python selfcheck.py
@@ -127,9 +140,26 @@ points per exercise and name the mistakes they recognise.
 """
 
 
+NOTEBOOKS = """
+## The notebooks: see your code work
+
+    jupyter lab {notebook}
+
+opens a chapter's notebook ({notebooks}). For each exercise it says in a few lines what the
+function is for, tries your function on a small example and runs that exercise's public tests;
+experiments plot what your code does. Run it top to bottom (Run > Run All Cells): it stops at the
+first function you have not written yet with the same one line as the tests, and picks up your
+edits to the modules without a restart. Your grade comes from the modules only, never the notebook.
+"""
+
+
 def student_readme(chapter_list: list[str]) -> str:
     pins = [line for line in student_requirements(chapter_list).splitlines() if not line.startswith("#")]
-    return README.format(chapter_names=", ".join(chapter_list), chapter=chapter_list[0], cpu_index=CPU_INDEX,
+    chapters = with_notebooks(chapter_list)
+    notebooks = NOTEBOOKS.format(notebook=notebook_path(chapters[0]),
+                                 notebooks=", ".join(map(notebook_path, chapters))) if chapters else ""
+    return README.format(notebooks=notebooks, chapter_names=", ".join(chapter_list), chapter=chapter_list[0],
+                         cpu_index=CPU_INDEX,
                          module=chapter_modules(chapter_list[0])[0], requirements=", ".join(pins),
                          torch=next(pin for pin in pins if pin.startswith("torch")),
                          pytest_commands="\n    ".join(f"pytest {chapter}" for chapter in chapter_list))

@@ -121,6 +121,7 @@ def tiny_kit(root):
     """A kit with one exercise (ch9.demo.double), its solution, and nothing generated yet."""
     (root / "autograder").mkdir(parents=True)
     shutil.copy(KIT.public_conftest, root / "autograder" / "public_conftest.py")
+    shutil.copy(KIT.notebook_tools, root / "autograder" / "public_notebook_tools.py")
     (root / "grading.toml").write_text(GRADING_TOML)
     (root / "solutions" / "ch9").mkdir(parents=True)
     (root / "solutions" / "ch9" / "__init__.py").write_text("")
@@ -142,7 +143,8 @@ def test_generate_writes_what_is_missing_and_records_it(tmp_path):
     assert stub in done.written and not done.kept
     assert "Not allowed here (scores 0): `torch.relu`." in stub.read_text()
     record = json.loads((kit.assignments / RECORD).read_text())["files"]
-    assert set(record) == {"conftest.py", "forbidden_names.py", "forbidden.toml", "ch9/__init__.py", "ch9/demo.py"}
+    assert set(record) == {"conftest.py", "forbidden_names.py", "forbidden.toml", "notebook_tools.py",
+                           "ch9/__init__.py", "ch9/demo.py"}
     assert not stale_stubs(kit)
     assert generate(kit).written == []                       # nothing to do the second time
 

@@ -81,12 +81,14 @@ def test_the_bundle_holds_the_stubs_public_tests_and_what_they_need(bundle):
     files = files_under(bundle.root)
     handed_out = {relative for chapter in CHAPTERS for relative in KIT.handed_out(chapter)}
     support = {"README.md", "requirements.txt", "pytest.ini", "selfcheck.py", "conftest.py", "forbidden_names.py",
-               "forbidden.toml"}
+               "forbidden.toml", "notebook_tools.py"}
     assert set(files) == handed_out | support
+    assert "ch2/ch2.ipynb" in files and b'"outputs": []' in files["ch2/ch2.ipynb"]
+    assert b"jupyter lab ch2/ch2.ipynb" in files["README.md"]
     assert files["ch6/data/lighthouse.txt"] == (KIT.solutions / "ch6" / "data" / "lighthouse.txt").read_bytes()
     assert b"pytest ch2" in files["README.md"] and b"selfcheck.py" in files["README.md"]
     pins = [line for line in files["requirements.txt"].decode().splitlines() if not line.startswith("#")]
-    assert pins == ["torch==2.13.0", "numpy", "pytest>=8"]
+    assert pins == ["torch==2.13.0", "numpy", "pytest>=8", "matplotlib", "ipykernel", "jupyterlab"]   # ch2's notebook
     with zipfile.ZipFile(bundle.zip) as archive:
         zipped = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
     assert zipped == files
@@ -147,17 +149,20 @@ def test_the_self_check_runs_the_forbidden_name_check_and_the_public_tests(bundl
     assert "FORBIDDEN SHORTCUTS (above), the public tests pass." in run.stdout and "hidden tests" in run.stdout
 
 
-def test_matplotlib_is_required_only_with_a_milestone_that_plots():
-    """ch1's and ch3's milestones plot with matplotlib: their bundles list it; ch2's and ch6's do not, and
-    grading's requirements.txt never does."""
+def test_matplotlib_is_required_with_a_milestone_that_plots_and_jupyter_with_a_notebook(monkeypatch):
+    """ch1's and ch3's milestones plot with matplotlib: their bundles list it; ch6's does not, and
+    grading's requirements.txt never does. A chapter with a notebook (here only ch2, whatever the kit
+    has) lists what runs and opens it."""
     from autograder.release import student_requirements
 
     def pins(chapter_list):
         return [line for line in student_requirements(chapter_list).splitlines() if not line.startswith("#")]
 
-    assert pins(["ch2", "ch6"]) == ["torch==2.13.0", "numpy", "pytest>=8"]
-    assert pins(["ch2", "ch3"]) == pins(["ch3"]) == ["torch==2.13.0", "numpy", "pytest>=8", "matplotlib"]
-    assert pins(["ch1"]) == pins(["ch3"])
+    monkeypatch.setattr(KIT, "notebook_chapters", lambda: ["ch2"])
+    plain = ["torch==2.13.0", "numpy", "pytest>=8"]
+    assert pins(["ch6"]) == plain
+    assert pins(["ch6", "ch3"]) == pins(["ch3"]) == pins(["ch1"]) == [*plain, "matplotlib"]
+    assert pins(["ch2"]) == pins(["ch2", "ch3"]) == [*plain, "matplotlib", "ipykernel", "jupyterlab"]
     assert "matplotlib" not in KIT.requirements.read_text()
 
 
