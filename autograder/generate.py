@@ -1,11 +1,11 @@
 """Stubs from solutions: `solutions/chN/*.py` -> `assignments/chN/*.py`.
 
 Public tests (`solutions/chN/test_*.py`) are copied as they are, and
-`autograder/public_conftest.py` becomes `assignments/conftest.py`,
-`autograder/public_notebook_tools.py` `assignments/notebook_tools.py`, a chapter's
-notebook source `solutions/chN/chN_notebook.md` its notebook `assignments/chN/chN.ipynb`
-(notebooks.py), and the demo class (`examples/submissions/`) is the solutions' modules with each
-student's changes from `examples/demo_class.toml`.
+`autograder/public_conftest.py` becomes `assignments/conftest.py` (and
+`autograder/public_notebook_tools.py` becomes `assignments/notebook_tools.py`, what the
+notebooks import). A chapter's notebook source `solutions/chN/chN_notebook.md` becomes its
+notebook `assignments/chN/chN.ipynb` (notebooks.py). The demo class (`examples/submissions/`)
+is the solutions' modules with each student's changes from `examples/demo_class.toml`.
 
 Solution regions between `### BEGIN SOLUTION` and `### END SOLUTION` become
 nbgrader's stub (`# YOUR CODE HERE` / `raise NotImplementedError()`), by

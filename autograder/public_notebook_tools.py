@@ -37,6 +37,9 @@ def setup():
     shell.set_custom_exc((NotImplementedError,), _show_unfinished)
     shell.run_line_magic("load_ext", "autoreload")
     shell.run_line_magic("autoreload", "2")
+    if importlib.util.find_spec("matplotlib") is None:
+        print("matplotlib is not installed: the cells that plot need it (pip install matplotlib)")
+        return
     shell.run_line_magic("matplotlib", "inline")
     import matplotlib.pyplot as plt
 

@@ -22,7 +22,7 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder.config import load_exercises
 from autograder.generate import NOTEBOOK_TOOLS
-from autograder.layout import KIT
+from autograder.layout import KIT, notebook_path
 from autograder.notebooks import SETUP, BadNotebookSource, notebook_json, split_cells
 from autograder.release import public_test_support
 
@@ -55,18 +55,21 @@ def lay_out_bundle(folder: Path, chapter: str, code: Path) -> Path:
         shutil.copy(path, folder / chapter / path.name)
     if (code / "data").is_dir():
         shutil.copytree(code / "data", folder / chapter / "data")
-    notebook = folder / KIT.notebook(chapter).relative_to(KIT.assignments)
+    notebook = folder / notebook_path(chapter)
     shutil.copy(KIT.notebook(chapter), notebook)
     return notebook
 
 
 def execute(chapter: str, path: Path) -> Run:
     """Run the notebook at `path` top to bottom in its folder, as Jupyter's "Run all" does: it stops at
-    the first cell that fails. The kernel cannot import the kit (no PYTHONPATH), as a student's."""
+    the first cell that fails. As in a student's environment, the kernel cannot import the kit (no
+    PYTHONPATH) and its public tests' pytest loads no plugin a bundle does not install (the kit's
+    venv has hypothesis', over a second to import in every public_tests cell)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     start, error = time.perf_counter(), None
     try:
         client.execute(env=env)
@@ -150,6 +153,56 @@ def test_on_the_stubs_the_run_stops_at_the_first_exercise_with_one_line(on_stubs
     errors = [output for output in cells[failed[0]].outputs if output.output_type == "error"]
     assert [error.traceback for error in errors] == [[first_unfinished_line(on_stubs.chapter)]]
     assert not any(cell.outputs for cell in cells[failed[0] + 1:]), "cells after the failure ran"
+
+
+# ------------------------------------------------------------------ setup() in a kernel
+
+SETUP_AT_WORK = f"""
+```python
+{SETUP}
+```
+
+```python
+import torch
+from ch2.activations import relu
+print(torch.get_num_threads())
+```
+
+```python
+relu(torch.tensor([-1.0, 2.0]))
+```
+
+```python
+from pathlib import Path
+Path("activations.py").write_text(Path("solution_activations.py").read_text())
+```
+
+```python
+print(relu(torch.tensor([-1.0, 2.0])).tolist())
+```
+
+```python
+raise NotImplementedError("not one of yours")
+```
+"""
+
+
+def test_setup_gives_one_line_reloads_the_students_edits_and_leaves_other_errors_alone(tmp_path):
+    """A stub's NotImplementedError: the one line, the cell failed; the module edited: the next cell
+    uses the edit, no restart; another NotImplementedError: Python's traceback. torch on one thread."""
+    path = lay_out_bundle(tmp_path, "ch2", KIT.assignments / "ch2")
+    shutil.copy(KIT.solution("ch2", "activations"), path.parent / "solution_activations.py")
+    path.write_text(notebook_json(SETUP_AT_WORK))
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    _, threads, unfinished, _, edited, elsewhere = [cell.outputs for cell in notebook.cells]
+    assert [o.get("text") for o in threads] == ["1\n"]
+    assert [(o.output_type, o.get("traceback")) for o in unfinished] == [
+        ("error", [first_unfinished_line("ch2")])]
+    assert [o.get("text") for o in edited] == ["[0.0, 2.0]\n"], "the edit was not picked up"
+    assert elsewhere[0].output_type == "error" and len(elsewhere[0].traceback) > 1
+    assert "not one of yours" in COLOURS.sub("", "\n".join(elsewhere[0].traceback))
 
 
 # ------------------------------------------------------------------ the converter
@@ -245,7 +298,8 @@ def test_a_not_implemented_error_from_elsewhere_keeps_its_traceback(notebook_too
     assert notebook_tools.unfinished_line(raised.value) is None
 
 
-def test_public_tests_prints_one_line_per_failure_and_says_false(notebook_tools, capsys):
+def test_public_tests_prints_one_line_per_failure_and_says_false(notebook_tools, capsys, monkeypatch):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")     # as in a bundle (see `execute`)
     assert notebook_tools.public_tests("ch2/test_activations.py", "relu and not leaky and not backward") is False
     report = capsys.readouterr().out
     assert re.search(r"^relu\(\) is not implemented yet: fill in its body in ch2/activations\.py \(line \d+\)$",
