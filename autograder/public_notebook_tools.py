@@ -35,7 +35,7 @@ def setup():
     if shell is None:
         return
     shell.set_custom_exc((NotImplementedError,), _show_unfinished)
-    shell.run_line_magic("load_ext", "autoreload")
+    shell.extension_manager.load_extension("autoreload")   # as %load_ext, but silent when run again
     shell.run_line_magic("autoreload", "2")
     if importlib.util.find_spec("matplotlib") is None:
         print("matplotlib is not installed: the cells that plot need it (pip install matplotlib)")

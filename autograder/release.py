@@ -145,11 +145,11 @@ NOTEBOOKS = """
 
     jupyter lab {notebook}
 
-opens a chapter's notebook ({notebooks}). For each exercise it says in a few lines what the
-function is for, tries your function on a small example and runs that exercise's public tests;
-experiments plot what your code does. Run it top to bottom (Run > Run All Cells): it stops at the
-first function you have not written yet with the same one line as the tests, and picks up your
-edits to the modules without a restart. Your grade comes from the modules only, never the notebook.
+opens a chapter's notebook (here: {notebooks}). For each module it says in a few lines what
+the functions are for, tries yours on a small example and runs their public tests; experiments
+plot what your code does. Run it top to bottom (Run > Run All Cells): it stops at the first
+function you have not written yet with the same one line as the tests, and picks up your edits to
+the modules without a restart. Your grade comes from the modules only, never the notebook.
 """
 
 

@@ -184,25 +184,31 @@ print(relu(torch.tensor([-1.0, 2.0])).tolist())
 ```python
 raise NotImplementedError("not one of yours")
 ```
+
+```python
+setup()
+```
 """
 
 
 def test_setup_gives_one_line_reloads_the_students_edits_and_leaves_other_errors_alone(tmp_path):
     """A stub's NotImplementedError: the one line, the cell failed; the module edited: the next cell
-    uses the edit, no restart; another NotImplementedError: Python's traceback. torch on one thread."""
+    uses the edit, no restart; another NotImplementedError: Python's traceback. torch on one thread;
+    setup() again changes nothing and prints nothing."""
     path = lay_out_bundle(tmp_path, "ch2", KIT.assignments / "ch2")
     shutil.copy(KIT.solution("ch2", "activations"), path.parent / "solution_activations.py")
     path.write_text(notebook_json(SETUP_AT_WORK))
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    _, threads, unfinished, _, edited, elsewhere = [cell.outputs for cell in notebook.cells]
+    _, threads, unfinished, _, edited, elsewhere, again = [cell.outputs for cell in notebook.cells]
     assert [o.get("text") for o in threads] == ["1\n"]
     assert [(o.output_type, o.get("traceback")) for o in unfinished] == [
         ("error", [first_unfinished_line("ch2")])]
     assert [o.get("text") for o in edited] == ["[0.0, 2.0]\n"], "the edit was not picked up"
     assert elsewhere[0].output_type == "error" and len(elsewhere[0].traceback) > 1
     assert "not one of yours" in COLOURS.sub("", "\n".join(elsewhere[0].traceback))
+    assert again == []                           # the setup cell run again says nothing
 
 
 # ------------------------------------------------------------------ the converter
