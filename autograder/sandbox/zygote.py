@@ -117,23 +117,47 @@ def zygote_main(control_fd: int, service: str):
     except seccomp.Unavailable:
         syscall_filter = None       # Isolation.seccomp says so; `grade` refused unless --unsafe
 
-    # The grading process may die without closing us (killed, out of memory): we are told with
-    # SIGTERM, and leave as on a normal close: no worker left, and no sandbox folder in /tmp.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # The grading process may die without closing us (killed, out of memory): the kernel tells us
+    # with SIGTERM, which only ends the serving loop, as the end of the control connection does; we
+    # then leave as on a normal close: no worker left, no sandbox folder in /tmp. (A handler that
+    # raised could interrupt that clean-up, were the two ends to come one after the other.)
+    control = socket.socket(fileno=control_fd)
+    signal.signal(signal.SIGTERM, lambda signum, frame: _hang_up(control))
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
-    control = socket.socket(fileno=control_fd)
     live: set[int] = set()
     try:
         _serve(control, live, make_service, syscall_filter)
-    finally:
-        for pid in list(live):
-            _kill_tree(pid, live)
-        _remove_our_base_folder()
+    except OSError:     # the connection ended while we answered
+        pass
+    for pid in list(live):
+        _kill_tree(pid, live)
+    _wait_until_no_child_is_left()
+    _remove_our_base_folder()
 
 
-def _exit_on_signal(signum, frame):
-    raise SystemExit(0)
+def _hang_up(control: socket.socket):
+    try:
+        control.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _wait_until_no_child_is_left(seconds: float = 10):
+    """A worker killed a moment after its fork may still be making its folder: only once every child
+    is gone can the base folder be removed for good."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _reap()
+        children = _children_of(os.getpid())
+        if not children:
+            return
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
 
 
 def _remove_our_base_folder():
